@@ -1,0 +1,104 @@
+"""chainkit: compose LLM applications from small, typed, fast parts.
+
+``prompt | model | parser`` with LangChain's public names, a fraction of its overhead, and a real
+local model that runs offline. Public names are imported lazily, so ``import chainkit`` is cheap.
+
+Example:
+    >>> from chainkit import ChatPromptTemplate, StrOutputParser, init_chat_model
+    >>> chain = ChatPromptTemplate.from_messages([("human", "Say hi to {name}")]) \\
+    ...     | init_chat_model() | StrOutputParser()
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # messages
+    **{
+        name: "chainkit.messages"
+        for name in (
+            "BaseMessage", "BaseMessageChunk", "SystemMessage", "HumanMessage", "AIMessage",
+            "FunctionMessage", "ToolMessage", "ChatMessage", "SystemMessageChunk",
+            "HumanMessageChunk", "AIMessageChunk", "FunctionMessageChunk", "ToolMessageChunk",
+            "ChatMessageChunk", "convert_to_messages",
+        )
+    },
+    # runnables
+    **{
+        name: "chainkit.runnables"
+        for name in (
+            "Runnable", "RunnableConfig", "RunnableLambda", "RunnableParallel", "RunnableSequence",
+            "RunnablePassthrough", "RunnableAssign", "RunnablePick", "RunnableBranch",
+            "RunnableRetry", "RunnableWithFallbacks", "RunnableBinding", "chain",
+        )
+    },
+    # prompts
+    **{
+        name: "chainkit.prompts"
+        for name in (
+            "PromptTemplate", "ChatPromptTemplate", "MessagesPlaceholder", "PromptValue",
+            "StringPromptValue", "ChatPromptValue",
+        )
+    },
+    # parsers
+    **{
+        name: "chainkit.parsers"
+        for name in (
+            "StrOutputParser", "JsonOutputParser", "PydanticOutputParser",
+            "CommaSeparatedListOutputParser", "OutputParserException",
+        )
+    },
+    # models
+    **{
+        name: "chainkit.models"
+        for name in (
+            "BaseChatModel", "LLMResult", "ChatGeneration", "RunInfo", "FakeListChatModel",
+            "GenericFakeChatModel", "init_chat_model",
+        )
+    },
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chainkit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from chainkit.messages import (
+        AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk, ChatMessage, ChatMessageChunk,
+        FunctionMessage, FunctionMessageChunk, HumanMessage, HumanMessageChunk, SystemMessage,
+        SystemMessageChunk, ToolMessage, ToolMessageChunk, convert_to_messages,
+    )
+    from chainkit.models import (
+        BaseChatModel, ChatGeneration, FakeListChatModel, GenericFakeChatModel, LLMResult, RunInfo,
+        init_chat_model,
+    )
+    from chainkit.parsers import (
+        CommaSeparatedListOutputParser, JsonOutputParser, OutputParserException,
+        PydanticOutputParser, StrOutputParser,
+    )
+    from chainkit.prompts import (
+        ChatPromptTemplate, ChatPromptValue, MessagesPlaceholder, PromptTemplate, PromptValue,
+        StringPromptValue,
+    )
+    from chainkit.runnables import (
+        Runnable, RunnableAssign, RunnableBinding, RunnableBranch, RunnableConfig,
+        RunnableLambda, RunnableParallel, RunnablePassthrough, RunnablePick, RunnableRetry,
+        RunnableSequence, RunnableWithFallbacks, chain,
+    )

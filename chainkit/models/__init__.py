@@ -1,0 +1,54 @@
+"""Chat models: the base class, result types, fakes for tests, and one module per provider.
+
+Provider modules (llama.cpp, OpenAI-compatible, Anthropic) load lazily on first use, so their
+optional dependencies are only needed by those who use them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "BaseChatModel": "chainkit.models.base",
+    "LanguageModelInput": "chainkit.models.base",
+    "LLMResult": "chainkit.models.outputs",
+    "ChatResult": "chainkit.models.outputs",
+    "ChatGeneration": "chainkit.models.outputs",
+    "ChatGenerationChunk": "chainkit.models.outputs",
+    "Generation": "chainkit.models.outputs",
+    "RunInfo": "chainkit.models.outputs",
+    "FakeListChatModel": "chainkit.models.fake",
+    "GenericFakeChatModel": "chainkit.models.fake",
+    "ChatLlamaCpp": "chainkit.models.llamacpp",
+    "ChatOpenAI": "chainkit.models.openai",
+    "ChatAnthropic": "chainkit.models.anthropic",
+    "init_chat_model": "chainkit.models.init",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chainkit.models' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chainkit.models.anthropic import ChatAnthropic
+    from chainkit.models.base import BaseChatModel, LanguageModelInput
+    from chainkit.models.fake import FakeListChatModel, GenericFakeChatModel
+    from chainkit.models.init import init_chat_model
+    from chainkit.models.llamacpp import ChatLlamaCpp
+    from chainkit.models.openai import ChatOpenAI
+    from chainkit.models.outputs import (
+        ChatGeneration, ChatGenerationChunk, ChatResult, Generation, LLMResult, RunInfo,
+    )

@@ -1,0 +1,87 @@
+"""`RunnableConfig`: the per-call options every runnable accepts, and how they pass to children.
+
+The hot path never copies a config: when nobody observes the call, a child receives its
+parent's config object unchanged (or ``None``). Only the observed path (see
+`chainkit.tracing.context`) builds per-child configs with step tags and the parent run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+from uuid import UUID
+
+
+class RunnableConfig(TypedDict, total=False):
+    """Options for one call of a runnable, LangChain's names and meaning.
+
+    Example:
+        >>> chain.invoke({"topic": "owls"}, {"tags": ["demo"], "max_concurrency": 4})
+    """
+
+    tags: list[str]
+    """Tags for this call and every child call."""
+    metadata: dict[str, Any]
+    """Metadata for this call and every child call."""
+    callbacks: Any
+    """Listeners (LangChain-style handlers or chainkit listeners); internally, the parent run."""
+    run_name: str
+    """Name of this call's run (not inherited by children)."""
+    run_id: UUID
+    """Id of this call's run (not inherited by children)."""
+    max_concurrency: int | None
+    """Upper bound on parallel calls made by batch and parallel steps."""
+    recursion_limit: int
+    """How deep runnables returned from lambdas may nest (default 25)."""
+    configurable: dict[str, Any]
+    """Values for configurable fields, passed through untouched."""
+
+
+CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
+DEFAULT_RECURSION_LIMIT = 25
+
+
+def check_config(config: object) -> RunnableConfig | None:
+    """Validate a user-supplied config once, at the public boundary; return it typed."""
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"config must be a dict (RunnableConfig) or None, got {type(config).__name__}: "
+            f"{config!r:.80}"
+        )
+    unknown = config.keys() - CONFIG_KEYS
+    if unknown:
+        raise ValueError(
+            f"unknown config key(s) {sorted(unknown)}; valid keys: {sorted(CONFIG_KEYS)}"
+        )
+    return config  # type: ignore[return-value]
+
+
+def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
+    """Merge configs left to right: tags concatenate, metadata/configurable merge, rest replace."""
+    out: RunnableConfig = {}
+    for cfg in configs:
+        if not cfg:
+            continue
+        for key, value in cfg.items():
+            if key == "tags":
+                out["tags"] = [*out.get("tags", []), *(t for t in value if t not in out.get("tags", []))]
+            elif key in ("metadata", "configurable"):
+                out[key] = {**out.get(key, {}), **value}  # type: ignore[literal-required]
+            else:
+                out[key] = value  # type: ignore[literal-required]
+    return out
+
+
+def config_list(config: RunnableConfig | list[RunnableConfig] | None, n: int) -> list[RunnableConfig | None]:
+    """Expand a batch config into one config per input; a list must have exactly ``n`` items."""
+    if isinstance(config, list):
+        if len(config) != n:
+            raise ValueError(f"batch got {n} inputs but {len(config)} configs; pass one config or one per input")
+        return [check_config(c) for c in config]
+    cfg = check_config(config)
+    if cfg is not None and n > 1 and "run_id" in cfg:
+        # A run id names exactly one run: keep it for the first input only.
+        rest: RunnableConfig = {k: v for k, v in cfg.items() if k != "run_id"}  # type: ignore[assignment]
+        return [cfg, *([rest] * (n - 1))]
+    return [cfg] * n
