@@ -1,0 +1,75 @@
+"""Observation: the run tree, its listeners, LangChain-style callbacks, `astream_log` and
+`astream_events`.
+
+Names are imported lazily, so ``import chainkit.tracing.context`` (on every runnable's import
+path) stays cheap; the streaming and callback modules load on first use.
+
+Example:
+    >>> from chainkit.tracing import BaseCallbackHandler
+    >>> class Printer(BaseCallbackHandler):
+    ...     def on_chain_end(self, outputs, **kwargs):
+    ...         print(outputs)
+    >>> chain.invoke({"topic": "owls"}, {"callbacks": [Printer()]})
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "Run": "chainkit.tracing.context",
+    "RunListener": "chainkit.tracing.context",
+    "Tracer": "chainkit.tracing.context",
+    "add_global_listener": "chainkit.tracing.context",
+    "remove_global_listener": "chainkit.tracing.context",
+    "uuid7": "chainkit.tracing.context",
+    "BaseCallbackHandler": "chainkit.tracing.handlers",
+    "AsyncCallbackHandler": "chainkit.tracing.handlers",
+    "RunLog": "chainkit.tracing.log",
+    "RunLogPatch": "chainkit.tracing.log",
+    "dispatch_custom_event": "chainkit.tracing.custom",
+    "adispatch_custom_event": "chainkit.tracing.custom",
+}
+
+__all__ = [
+    "AsyncCallbackHandler",
+    "BaseCallbackHandler",
+    "Run",
+    "RunListener",
+    "RunLog",
+    "RunLogPatch",
+    "Tracer",
+    "add_global_listener",
+    "adispatch_custom_event",
+    "dispatch_custom_event",
+    "remove_global_listener",
+    "uuid7",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chainkit.tracing' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from chainkit.tracing.context import (
+        Run,
+        RunListener,
+        Tracer,
+        add_global_listener,
+        remove_global_listener,
+        uuid7,
+    )
+    from chainkit.tracing.custom import adispatch_custom_event, dispatch_custom_event
+    from chainkit.tracing.handlers import AsyncCallbackHandler, BaseCallbackHandler
+    from chainkit.tracing.log import RunLog, RunLogPatch

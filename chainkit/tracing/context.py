@@ -8,15 +8,27 @@ for the whole tree) and a `Run`; each child receives ``config["callbacks"] = Par
 so parent links survive threads, asyncio tasks and interleaved generators alike (a contextvar
 alone cannot follow a generator that is resumed from another frame). A listener that raises is
 logged and detached; the chain never sees its error.
+
+A listener is any object with some of these methods (missing ones are skipped)::
+
+    on_run_start(run)                  # run.inputs is PENDING while the input still streams in
+    on_run_stream(run, chunk)          # one output chunk of a streaming call
+    on_run_end(run)                    # run.outputs, or run.error if the call raised
+    on_custom_event(run, name, data)   # `dispatch_custom_event` inside the run
+
+LangChain-style callback handlers (``on_chain_start``, ``on_llm_new_token``, ...) are wrapped in
+`chainkit.tracing.callbacks.HandlerListener`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
-import os
-import threading
+import random
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
@@ -24,6 +36,19 @@ from uuid import UUID
 logger = logging.getLogger("chainkit.tracing")
 
 RUN_TYPES = ("chain", "prompt", "llm", "chat_model", "parser", "tool", "lambda", "retriever")
+MODEL_RUN_TYPES = ("chat_model", "llm")
+
+
+class _Pending:
+    """The inputs of a run whose input is still streaming in (it starts before its input ends)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+PENDING: Any = _Pending()
 
 
 @runtime_checkable
@@ -38,27 +63,39 @@ class RunListener(Protocol):
 
     def on_run_start(self, run: Run) -> None: ...
 
+    def on_run_stream(self, run: Run, chunk: Any) -> None: ...
 
-_uuid_lock = threading.Lock()
-_last_ms = 0
-_seq = 0
+    def on_run_end(self, run: Run) -> None: ...
+
+
+# uuid7 state: a process-wide counter stands in for a lock. ``next()`` on itertools.count is
+# atomic under the GIL, so ids stay unique and ordered within a millisecond across threads.
+_counter = itertools.count()
+
+
+def _uuid7_int() -> int:
+    # 48-bit ms timestamp | version 7 | 32-bit process counter (orders ids within one ms)
+    # spread over rand_a and the top of rand_b | variant | 42 random bits.
+    seq = next(_counter) & 0xFFFFFFFF
+    return (
+        (time.time_ns() // 1_000_000) << 80
+        | 0x7000 << 64
+        | (seq >> 20) << 64
+        | 0b10 << 62
+        | (seq & 0xFFFFF) << 42
+        | random.getrandbits(42)
+    )
 
 
 def uuid7() -> UUID:
-    """A time-ordered UUID (RFC 9562 version 7), monotonic within this process."""
-    global _last_ms, _seq
-    with _uuid_lock:
-        ms = time.time_ns() // 1_000_000
-        if ms <= _last_ms:
-            _seq += 1
-            ms = _last_ms
-        else:
-            _seq = 0
-        _last_ms = ms
-        seq = _seq
-    rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
-    value = (ms << 80) | (0x7 << 76) | ((seq & 0xFFF) << 64) | (0b10 << 62) | rand
-    return UUID(int=value)
+    """A time-ordered UUID (RFC 9562 version 7), unique within this process."""
+    return UUID(int=_uuid7_int())
+
+
+def uuid7_str() -> str:
+    """`uuid7` as its canonical string, without building a `UUID` object (message ids)."""
+    h = f"{_uuid7_int():032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def now() -> datetime:
@@ -68,13 +105,14 @@ def now() -> datetime:
 class Run:
     """One call of one runnable: what went in, what came out, when, and under which parent.
 
-    Attributes follow LangSmith's run record. ``extra`` holds ``invocation_params`` for model runs.
+    Attributes follow LangSmith's run record. ``extra`` holds ``invocation_params`` for model
+    runs, and ``usage`` their token usage (``input_tokens``, ``output_tokens``, ...) once they end.
     """
 
     __slots__ = (
-        "id", "parent_run_id", "trace_id", "name", "run_type", "inputs", "outputs", "error",
-        "start_time", "end_time", "tags", "metadata", "extra", "tracer", "parent", "_child_names",
-        "serialized", "usage",
+        "_child_names", "end_time", "error", "extra", "id", "inputs", "metadata", "name",
+        "outputs", "parent", "parent_run_id", "run_type", "serialized", "start_time", "tags",
+        "trace_id", "tracer", "usage",
     )
 
     def __init__(
@@ -94,7 +132,7 @@ class Run:
         self.id = run_id or uuid7()
         self.parent = parent
         self.parent_run_id = parent.id if parent is not None else None
-        self.trace_id = parent.trace_id if parent is not None else self.id
+        self.trace_id: UUID = parent.trace_id if parent is not None else self.id
         self.name = name
         self.run_type = run_type
         self.inputs = inputs
@@ -121,6 +159,12 @@ class Run:
         ids.reverse()
         return ids
 
+    @property
+    def provider(self) -> str | None:
+        """A model run's provider type (its ``_llm_type``, e.g. ``"llamacpp"``), else None."""
+        params = self.extra.get("invocation_params")
+        return params.get("_type") if isinstance(params, dict) else None
+
     def __repr__(self) -> str:
         return f"Run(name={self.name!r}, run_type={self.run_type!r}, id={self.id})"
 
@@ -142,10 +186,20 @@ class Tracer:
                 fn(*args)
             except Exception:
                 logger.exception("listener %r raised in %s; detaching it", listener, method)
-                try:
+                with contextlib.suppress(ValueError):
                     self.listeners.remove(listener)
-                except ValueError:
-                    pass
+
+    async def adrain(self) -> None:
+        """Wait for listeners that deliver in the background (async callback handlers)."""
+        for listener in tuple(self.listeners):
+            drain = getattr(listener, "adrain", None)
+            if drain is not None:
+                await drain()
+
+
+#: The run whose code is executing right now, for `dispatch_custom_event` calls that pass no
+#: config. Set by the observed drivers around each step of a traced call, never on the quiet path.
+current_run: ContextVar[Run | None] = ContextVar("chainkit_current_run", default=None)
 
 
 class ParentRun:
@@ -173,13 +227,14 @@ def remove_global_listener(listener: object) -> None:
     global_listeners = tuple(x for x in global_listeners if x is not listener)
 
 
-def _adapt(handler: object) -> object:
+def _adapt(handler: object, aio: bool) -> object:
     """LangChain-style handlers are wrapped; chainkit listeners are used as they are."""
     if any(hasattr(handler, m) for m in ("on_run_start", "on_run_end", "on_run_stream")):
         return handler
+    # Imported here: only calls that pass LangChain-style handlers need the adapter.
     from chainkit.tracing.callbacks import HandlerListener
 
-    return HandlerListener(handler)
+    return HandlerListener(handler, aio=aio)
 
 
 def start_run(
@@ -190,8 +245,13 @@ def start_run(
     inputs: Any,
     config: dict[str, Any] | None,
     extra: dict[str, Any] | None = None,
+    aio: bool = False,
 ) -> Run:
-    """Create and announce a run; ``callbacks`` is a `ParentRun`, a list of listeners, or None."""
+    """Create and announce a run; ``callbacks`` is a `ParentRun`, a list of listeners, or None.
+
+    ``aio`` says the call is async: a root run then delivers to callback handlers off the event
+    loop, and its caller awaits them with `aend_run`.
+    """
     parent: Run | None = None
     local_tags: tuple[str, ...] = ()
     if isinstance(callbacks, ParentRun):
@@ -201,7 +261,7 @@ def start_run(
         handlers: list[object] = [] if callbacks is None else (
             list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
         )
-        tracer = Tracer([*(_adapt(h) for h in handlers), *global_listeners])
+        tracer = Tracer([*(_adapt(h, aio) for h in handlers), *global_listeners])
     cfg = config or {}
     tags = [*cfg.get("tags", ()), *local_tags] if (local_tags or cfg.get("tags")) else []
     if parent is None or "run_name" in cfg:
@@ -225,7 +285,17 @@ def end_run(run: Run, outputs: Any = None, error: BaseException | None = None) -
     run.outputs = outputs
     run.error = error
     run.end_time = now()
+    if run.run_type in MODEL_RUN_TYPES:
+        run.usage = getattr(outputs, "usage_metadata", None)
     run.tracer.emit("on_run_end", run)
+
+
+async def aend_run(run: Run, outputs: Any = None, error: BaseException | None = None) -> None:
+    """`end_run` for async calls: a root run also waits for its background listeners, so when
+    ``ainvoke`` returns every async callback handler has seen every event."""
+    end_run(run, outputs, error)
+    if run.parent is None:
+        await run.tracer.adrain()
 
 
 def stream_chunk(run: Run, chunk: Any) -> None:
