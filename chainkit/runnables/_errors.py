@@ -7,6 +7,8 @@ exception travels outwards, so nested chains read outermost-first without stacki
 
 from __future__ import annotations
 
+import contextlib
+
 _PREFIX = "chain path: "
 _ATTR = "_chainkit_path"
 
@@ -14,8 +16,9 @@ _ATTR = "_chainkit_path"
 def annotate(exc: BaseException, owner_id: int, owner: str, where: str, inner: str) -> None:
     """Prefix ``owner › where`` to the path recorded on ``exc`` (``inner`` names the failing step).
 
-    ``owner_id`` identifies the composite (``id(self)``), ``owner`` is its name, ``where`` e.g. ``step 2/3`` and ``inner`` the step's name;
-    a step that already recorded a path (a nested composite) keeps its own segments.
+    ``owner_id`` identifies the composite (``id(self)``), ``owner`` is its name, ``where`` e.g.
+    ``step 2/3`` and ``inner`` the failing step's name; a step that already recorded a path (a
+    nested composite) keeps its own segments.
     """
     seen = getattr(exc, "_chainkit_seen", None)
     if seen is None:
@@ -42,3 +45,10 @@ def chain_path(exc: BaseException) -> str | None:
     """The chain path recorded on ``exc``, e.g. ``'RunnableSequence › step 2/3 › boom'``."""
     path = getattr(exc, _ATTR, None)
     return " › ".join(path) if path else None
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, also on Python 3.10 (which lacks it)."""
+    # AttributeError: an exception with __slots__ cannot take notes; leave it as it is.
+    with contextlib.suppress(AttributeError):
+        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]  # type: ignore[attr-defined]

@@ -23,7 +23,6 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Iterable,
     Iterator,
     Mapping,
     Sequence,
@@ -31,10 +30,10 @@ from collections.abc import (
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
+import chainkit.tracing.context as _ctx
 from chainkit.runnables import _observed
-from chainkit.runnables._sync import add_chunks
+from chainkit.runnables._sync import aclosing, add_chunks
 from chainkit.runnables.config import CONFIG_KEYS, RunnableConfig, check_config, config_list
-from chainkit.tracing import context as _ctx
 
 if TYPE_CHECKING:
     from chainkit.runnables.binding import RunnableBinding
@@ -74,10 +73,15 @@ class Runnable(Generic[Input, Output]):
     inline: ClassVar[bool] = False
     #: Whether ``transform`` consumes its input incrementally (False: it buffers the input).
     streams_input: ClassVar[bool] = False
+    #: Whether the async path only runs the sync ``_call`` in a worker thread (plain-function
+    #: lambdas); a sequence then runs consecutive such steps in a single thread hop.
+    async_in_thread: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "_transform" in cls.__dict__:
+        # A class that says explicitly whether it streams its input (e.g. one whose
+        # `_transform` buffers) keeps its word.
+        if "_transform" in cls.__dict__ and "streams_input" not in cls.__dict__:
             cls.streams_input = True
 
     # ---- identity -----------------------------------------------------------------
@@ -96,16 +100,20 @@ class Runnable(Generic[Input, Output]):
         return self._call(input, config, **kwargs)
 
     def _iter(self, input: Any, config: RunnableConfig | None, **kwargs: Any) -> Iterator[Any]:
+        # A generator, so `stream()` does no work (and raises nothing) until iterated, like
+        # `astream()`.
         if self.streams_input:
-            return self._transform(iter((input,)), config, **kwargs)
-        return iter((self._call(input, config, **kwargs),))
+            yield from self._transform(iter((input,)), config, **kwargs)
+        else:
+            yield self._call(input, config, **kwargs)
 
     async def _aiter(
         self, input: Any, config: RunnableConfig | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         if self.streams_input:
-            async for chunk in self._atransform(_aiter_one(input), config, **kwargs):
-                yield chunk
+            async with aclosing(self._atransform(_aiter_one(input), config, **kwargs)) as it:
+                async for chunk in it:
+                    yield chunk
         else:
             yield await self._acall(input, config, **kwargs)
 
@@ -123,8 +131,9 @@ class Runnable(Generic[Input, Output]):
         final = None
         async for chunk in chunks:
             final = add_chunks(final, chunk)
-        async for out in self._aiter(final, config, **kwargs):
-            yield out
+        async with aclosing(self._aiter(final, config, **kwargs)) as it:
+            async for out in it:
+                yield out
 
     def _run_extra(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Extra data for this call's run record (models add ``invocation_params``)."""
@@ -200,8 +209,10 @@ class Runnable(Generic[Input, Output]):
         workers = _max_concurrency(configs[0], len(inputs))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chainkit-batch") as ex:
             futures = [
-                ex.submit(contextvars.copy_context().run, self._one, x, c, return_exceptions, kwargs)
-                for x, c in zip(inputs, configs)
+                ex.submit(
+                    contextvars.copy_context().run, self._one, x, c, return_exceptions, kwargs
+                )
+                for x, c in zip(inputs, configs, strict=True)
             ]
             try:
                 return [f.result() for f in futures]
@@ -236,8 +247,10 @@ class Runnable(Generic[Input, Output]):
         workers = _max_concurrency(configs[0], len(inputs))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chainkit-batch") as ex:
             pending: dict[Future[Any], int] = {
-                ex.submit(contextvars.copy_context().run, self._one, x, c, return_exceptions, kwargs): i
-                for i, (x, c) in enumerate(zip(inputs, configs))
+                ex.submit(
+                    contextvars.copy_context().run, self._one, x, c, return_exceptions, kwargs
+                ): i
+                for i, (x, c) in enumerate(zip(inputs, configs, strict=True))
             }
             try:
                 while pending:
@@ -261,8 +274,11 @@ class Runnable(Generic[Input, Output]):
         if not inputs:
             return []
         configs = config_list(config, len(inputs))
-        limit = (configs[0] or {}).get("max_concurrency")
-        coros = [self._aone(x, c, return_exceptions, kwargs) for x, c in zip(inputs, configs)]
+        limit = concurrency_limit(configs[0])
+        coros = [
+            self._aone(x, c, return_exceptions, kwargs)
+            for x, c in zip(inputs, configs, strict=True)
+        ]
         return await gather_limited(coros, limit)
 
     async def _aone(
@@ -288,7 +304,7 @@ class Runnable(Generic[Input, Output]):
         if not inputs:
             return
         configs = config_list(config, len(inputs))
-        limit = (configs[0] or {}).get("max_concurrency")
+        limit = concurrency_limit(configs[0])
         sem = asyncio.Semaphore(limit) if limit else None
 
         async def run(i: int, x: Any, c: RunnableConfig | None) -> tuple[int, Any]:
@@ -297,13 +313,18 @@ class Runnable(Generic[Input, Output]):
             async with sem:
                 return i, await self._aone(x, c, return_exceptions, kwargs)
 
-        tasks = [asyncio.ensure_future(run(i, x, c)) for i, (x, c) in enumerate(zip(inputs, configs))]
+        tasks = [
+            asyncio.ensure_future(run(i, x, c))
+            for i, (x, c) in enumerate(zip(inputs, configs, strict=True))
+        ]
         try:
             for fut in asyncio.as_completed(tasks):
                 yield await fut
         finally:
             for t in tasks:
                 t.cancel()
+            # Let cancelled tasks finish, so none is destroyed while pending.
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # ---- observation ------------------------------------------------------------------
     def astream_log(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
@@ -315,12 +336,14 @@ class Runnable(Generic[Input, Output]):
     def astream_events(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Any:
-        """Stream event dicts (``on_chain_start``, ``on_chat_model_stream``, ...) as runs progress."""
+        """Stream event dicts (``on_chain_start``, ``on_chat_model_stream``, ...) as runs go."""
         from chainkit.tracing.events import astream_events
 
         return astream_events(self, input, config, **kwargs)
 
-    def stream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+    def stream_events(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
         """Sync twin of `astream_events`."""
         from chainkit.tracing.events import stream_events
 
@@ -363,15 +386,21 @@ class Runnable(Generic[Input, Output]):
         *,
         retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
         wait_exponential_jitter: bool = True,
+        exponential_jitter_params: Mapping[str, float] | None = None,
         stop_after_attempt: int = 3,
     ) -> RunnableRetry[Input, Output]:
-        """Retry failed calls, with exponential backoff and jitter between attempts."""
+        """Retry failed calls, with exponential backoff and jitter between attempts.
+
+        ``exponential_jitter_params`` (LangChain's name) may set ``initial``, ``max``,
+        ``exp_base`` and ``jitter`` of the backoff, in seconds.
+        """
         from chainkit.runnables.retry import RunnableRetry
 
         return RunnableRetry(
             self,
             retry_if_exception_type=retry_if_exception_type,
             wait_exponential_jitter=wait_exponential_jitter,
+            exponential_jitter_params=exponential_jitter_params,
             stop_after_attempt=stop_after_attempt,
         )
 
@@ -406,11 +435,11 @@ class Runnable(Generic[Input, Output]):
 
     # ---- schemas ----------------------------------------------------------------------
     @property
-    def InputType(self) -> Any:  # noqa: N802 - LangChain's public name
+    def InputType(self) -> Any:  # LangChain's public name
         return Any
 
     @property
-    def OutputType(self) -> Any:  # noqa: N802 - LangChain's public name
+    def OutputType(self) -> Any:  # LangChain's public name
         return Any
 
     def get_input_schema(self) -> type[Any]:
@@ -444,28 +473,42 @@ class Runnable(Generic[Input, Output]):
 
         return graph_of(self)
 
-    def compile(self) -> Any:
-        """Validate the whole chain now and return a `CompiledChain` (see `chainkit.graph`)."""
+    def compile(self, *, input_keys: Sequence[str] | None = None) -> Any:
+        """Validate the whole chain now and return a `CompiledChain` (see `chainkit.graph`).
+
+        ``input_keys``: the keys of the input dict, if known, so that missing prompt
+        variables are found now rather than at the first call."""
         from chainkit.graph import compile_runnable
 
-        return compile_runnable(self)
+        return compile_runnable(self, input_keys)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebook display: the chain drawn as SVG, plus the text repr."""
+        from chainkit.graph import draw, graph_of
+
+        return draw.mimebundle(graph_of(self), repr(self))
 
 
 async def _aiter_one(value: T) -> AsyncIterator[T]:
     yield value
 
 
-def _max_concurrency(config: RunnableConfig | None, n: int) -> int:
+def concurrency_limit(config: RunnableConfig | None) -> int | None:
+    """``config["max_concurrency"]``, checked: a positive int, or None for no limit."""
     limit = (config or {}).get("max_concurrency")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"max_concurrency must be a positive int or None, got {limit!r}")
-    return min(n, limit or 32)
+    return limit
+
+
+def _max_concurrency(config: RunnableConfig | None, n: int) -> int:
+    # Threads for a sync batch: one per input, at most max_concurrency (32 when unset).
+    return min(n, concurrency_limit(config) or 32)
 
 
 async def gather_limited(coros: Sequence[Awaitable[T]], limit: int | None) -> list[T]:
-    """Await ``coros`` concurrently, at most ``limit`` at once; on failure cancel the rest."""
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"max_concurrency must be a positive int or None, got {limit!r}")
+    """Await ``coros`` concurrently, at most ``limit`` (checked by `concurrency_limit`) at once;
+    on failure cancel the rest."""
     if limit is not None and limit < len(coros):
         sem = asyncio.Semaphore(limit)
 

@@ -7,7 +7,7 @@ parent's config object unchanged (or ``None``). Only the observed path (see
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 from uuid import UUID
 
 
@@ -58,30 +58,42 @@ def check_config(config: object) -> RunnableConfig | None:
 
 
 def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
-    """Merge configs left to right: tags concatenate, metadata/configurable merge, rest replace."""
-    out: RunnableConfig = {}
+    """Merge configs left to right: tags concatenate (no duplicates), metadata and configurable
+    merge, lists of callbacks concatenate, every other key is replaced by the later config."""
+    out: dict[str, Any] = {}
     for cfg in configs:
         if not cfg:
             continue
-        for key, value in cfg.items():
+        for key, value in cast(dict[str, Any], cfg).items():
             if key == "tags":
-                out["tags"] = [*out.get("tags", []), *(t for t in value if t not in out.get("tags", []))]
+                tags: list[str] = out.get("tags", [])
+                out["tags"] = [*tags, *(t for t in value if t not in tags)]
             elif key in ("metadata", "configurable"):
-                out[key] = {**out.get(key, {}), **value}  # type: ignore[literal-required]
+                out[key] = {**out.get(key, {}), **value}
+            elif key == "callbacks" and _is_list(value) and _is_list(out.get("callbacks")):
+                out[key] = [*out[key], *value]
             else:
-                out[key] = value  # type: ignore[literal-required]
-    return out
+                out[key] = value
+    return out  # type: ignore[return-value]
 
 
-def config_list(config: RunnableConfig | list[RunnableConfig] | None, n: int) -> list[RunnableConfig | None]:
+def _is_list(value: object) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def config_list(
+    config: RunnableConfig | list[RunnableConfig] | None, n: int
+) -> list[RunnableConfig | None]:
     """Expand a batch config into one config per input; a list must have exactly ``n`` items."""
     if isinstance(config, list):
         if len(config) != n:
-            raise ValueError(f"batch got {n} inputs but {len(config)} configs; pass one config or one per input")
+            raise ValueError(
+                f"batch got {n} inputs but {len(config)} configs; pass one config or one per input"
+            )
         return [check_config(c) for c in config]
     cfg = check_config(config)
     if cfg is not None and n > 1 and "run_id" in cfg:
         # A run id names exactly one run: keep it for the first input only.
-        rest: RunnableConfig = {k: v for k, v in cfg.items() if k != "run_id"}  # type: ignore[assignment]
+        rest = cast(RunnableConfig, {k: v for k, v in cfg.items() if k != "run_id"})
         return [cfg, *([rest] * (n - 1))]
     return [cfg] * n

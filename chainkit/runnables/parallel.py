@@ -3,7 +3,8 @@
 Sync: branches run in worker threads (bounded by ``max_concurrency``), except steps marked
 ``inline`` (passthrough, pick, templates), which are too cheap to be worth a thread. Async:
 branches are tasks. Streaming merges the branches' streams, yielding ``{key: chunk}`` pieces as
-any branch produces them.
+any branch produces them. Every branch needs the whole input, so a parallel step buffers its
+input stream.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chainkit.runnables._errors import annotate
-from chainkit.runnables._sync import AddableDict, add_chunks
-from chainkit.runnables.base import Input, Runnable, coerce_to_runnable, gather_limited, step_config
+from chainkit.runnables._sync import AddableDict, aclosing
+from chainkit.runnables.base import (
+    Input,
+    Runnable,
+    coerce_to_runnable,
+    concurrency_limit,
+    gather_limited,
+    step_config,
+)
 from chainkit.runnables.config import RunnableConfig
 
 _DONE = object()
@@ -46,8 +54,12 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
             raise ValueError("RunnableParallel needs at least one branch")
         for key in merged:
             if not isinstance(key, str):
-                raise TypeError(f"RunnableParallel branch keys must be str, got {type(key).__name__} {key!r}")
-        self.steps: dict[str, Runnable[Any, Any]] = {k: coerce_to_runnable(v) for k, v in merged.items()}
+                raise TypeError(
+                    f"RunnableParallel branch keys must be str, got {type(key).__name__} {key!r}"
+                )
+        self.steps: dict[str, Runnable[Any, Any]] = {
+            k: coerce_to_runnable(v) for k, v in merged.items()
+        }
         self.name = name
         self._inline = [k for k, s in self.steps.items() if s.inline]
         self._threaded = [k for k, s in self.steps.items() if not s.inline]
@@ -57,7 +69,7 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
         return "{" + inner + "}"
 
     @property
-    def OutputType(self) -> Any:  # noqa: N802
+    def OutputType(self) -> Any:  # LangChain's public name
         return dict[str, Any]
 
     def _fail(self, exc: BaseException, key: str) -> None:
@@ -85,7 +97,7 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
             for key in self.steps:
                 out[key] = self._branch(key, input, config)
             return out
-        limit = (config or {}).get("max_concurrency") or len(threaded)
+        limit = concurrency_limit(config) or len(threaded)
         with ThreadPoolExecutor(max_workers=min(limit, len(threaded))) as ex:
             futures = {
                 k: ex.submit(contextvars.copy_context().run, self._branch, k, input, config)
@@ -101,20 +113,17 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
             out[key] = inline[key] if key in inline else done[key]
         return out
 
-    async def _acall(self, input: Any, config: RunnableConfig | None, **kwargs: Any) -> dict[str, Any]:
+    async def _acall(
+        self, input: Any, config: RunnableConfig | None, **kwargs: Any
+    ) -> dict[str, Any]:
         keys = list(self.steps)
-        limit = (config or {}).get("max_concurrency")
+        limit = concurrency_limit(config)
         values = await gather_limited([self._abranch(k, input, config) for k in keys], limit)
-        return dict(zip(keys, values))
+        return dict(zip(keys, values, strict=True))
 
-    # ---- streams --------------------------------------------------------------------
-    def _transform(
-        self, chunks: Iterator[Any], config: RunnableConfig | None, **kwargs: Any
-    ) -> Iterator[Any]:
-        final = None
-        for chunk in chunks:
-            final = add_chunks(final, chunk)
-        yield from self._merge(final, config)
+    # ---- streams (the base class buffers the input stream, then calls these) ----------------
+    def _iter(self, input: Any, config: RunnableConfig | None, **kwargs: Any) -> Iterator[Any]:
+        return self._merge(input, config)
 
     def _merge(self, input: Any, config: RunnableConfig | None) -> Iterator[AddableDict]:
         """Stream every branch in its own thread; yield ``{key: chunk}`` in arrival order."""
@@ -132,7 +141,8 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
                         break
                     q.put((key, chunk))
             except BaseException as exc:
-                self._fail(exc, key) if isinstance(exc, Exception) else None
+                if isinstance(exc, Exception):
+                    self._fail(exc, key)
                 q.put((key, _Failure(exc)))
                 return
             q.put((key, _DONE))
@@ -156,18 +166,18 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
         finally:
             stop.set()
 
-    async def _atransform(
-        self, chunks: AsyncIterator[Any], config: RunnableConfig | None, **kwargs: Any
+    async def _aiter(
+        self, input: Any, config: RunnableConfig | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        final = None
-        async for chunk in chunks:
-            final = add_chunks(final, chunk)
+        """Stream every branch as a task; yield ``{key: chunk}`` in arrival order."""
         q: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
         async def pump(key: str) -> None:
             try:
-                async for chunk in self.steps[key].astream(final, step_config(config, f"map:key:{key}")):
-                    await q.put((key, chunk))
+                cfg = step_config(config, f"map:key:{key}")
+                async with aclosing(self.steps[key].astream(input, cfg)) as it:
+                    async for chunk in it:
+                        await q.put((key, chunk))
             except Exception as exc:
                 self._fail(exc, key)
                 await q.put((key, _Failure(exc)))

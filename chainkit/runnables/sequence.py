@@ -1,16 +1,20 @@
 """`RunnableSequence`: ``a | b | c``, each step's output the next step's input.
 
 Unobserved, ``invoke`` is a plain loop over the steps' ``_call`` hooks (no config copies, no
-runs). Streaming chains each step's ``transform`` onto the previous step's stream, so the first
-token of a model reaches the caller through every streaming step after it.
+runs). On the async path, consecutive steps that would each hop to a worker thread anyway (plain
+sync functions) share one hop. Streaming chains each step's ``transform`` onto the previous
+step's stream, so the first token of a model reaches the caller through every streaming step
+after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from chainkit.runnables._errors import annotate
+from chainkit.runnables._sync import aclosing
 from chainkit.runnables.base import Input, Output, Runnable, is_traced, step_config
 from chainkit.runnables.config import RunnableConfig
 
@@ -24,14 +28,15 @@ class RunnableSequence(Runnable[Input, Output]):
         True
     """
 
-    __slots__ = ("first", "last", "middle", "name", "steps")
+    __slots__ = ("_async_plan", "_rest", "first", "last", "middle", "name", "steps")
 
     def __init__(self, *steps: Runnable[Any, Any], name: str | None = None) -> None:
         flat: list[Runnable[Any, Any]] = []
         for step in steps:
             if not isinstance(step, Runnable):
                 raise TypeError(
-                    f"RunnableSequence step {len(flat) + 1} is {type(step).__name__}, not a Runnable"
+                    f"RunnableSequence step {len(flat) + 1} is {type(step).__name__}, "
+                    "not a Runnable"
                 )
             # Flatten unnamed inner sequences so a | b | c is one level deep.
             if type(step) is RunnableSequence and step.name is None:
@@ -45,17 +50,27 @@ class RunnableSequence(Runnable[Input, Output]):
         self.middle = tuple(flat[1:-1])
         self.last = flat[-1]
         self.name = name
+        self._rest = tuple(flat[1:])
+        self._async_plan = _plan_async(flat)
+        # The chain consumes its input incrementally exactly when its first step does.
+        self.streams_input = flat[0].streams_input  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return "\n| ".join(repr(s) for s in self.steps)
 
     @property
-    def InputType(self) -> Any:  # noqa: N802
+    def InputType(self) -> Any:  # LangChain's public name
         return self.first.InputType
 
     @property
-    def OutputType(self) -> Any:  # noqa: N802
+    def OutputType(self) -> Any:  # LangChain's public name
         return self.last.OutputType
+
+    def get_input_schema(self) -> type[Any]:
+        return self.first.get_input_schema()
+
+    def get_output_schema(self) -> type[Any]:
+        return self.last.get_output_schema()
 
     def __or__(self, other: Any) -> RunnableSequence[Input, Any]:
         from chainkit.runnables.base import coerce_to_runnable
@@ -72,15 +87,16 @@ class RunnableSequence(Runnable[Input, Output]):
         return RunnableSequence(coerce_to_runnable(other), self)
 
     def _fail(self, exc: BaseException, i: int) -> None:
-        annotate(exc, id(self), self.get_name(), f"step {i + 1}/{len(self.steps)}", self.steps[i].get_name())
+        where = f"step {i + 1}/{len(self.steps)}"
+        annotate(exc, id(self), self.get_name(), where, self.steps[i].get_name())
 
     # ---- one call -------------------------------------------------------------------
     def _call(self, input: Any, config: RunnableConfig | None, **kwargs: Any) -> Any:
         i = 0
         try:
-            if not is_traced(config):
+            if config is None or not is_traced(config):
                 x = self.first._call(input, config, **kwargs)
-                for i, step in enumerate(self.steps[1:], 1):  # noqa: B007 - i used on error
+                for i, step in enumerate(self._rest, 1):  # noqa: B007 - i used on error
                     x = step._call(x, config)
                 return x
             x = input
@@ -95,10 +111,14 @@ class RunnableSequence(Runnable[Input, Output]):
     async def _acall(self, input: Any, config: RunnableConfig | None, **kwargs: Any) -> Any:
         i = 0
         try:
-            if not is_traced(config):
-                x = await self.first._acall(input, config, **kwargs)
-                for i, step in enumerate(self.steps[1:], 1):  # noqa: B007
-                    x = await step._acall(x, config)
+            if config is None or not is_traced(config):
+                x = input
+                for i, stop in self._async_plan:
+                    kw = kwargs if i == 0 else {}
+                    if stop == i + 1:
+                        x = await self.steps[i]._acall(x, config, **kw)
+                    else:
+                        x = await asyncio.to_thread(self._call_steps, i, stop, x, config, kw)
                 return x
             x = input
             for i, step in enumerate(self.steps):
@@ -109,25 +129,45 @@ class RunnableSequence(Runnable[Input, Output]):
             self._fail(exc, i)
             raise
 
+    def _call_steps(
+        self, start: int, stop: int, x: Any, config: RunnableConfig | None, kwargs: dict[str, Any]
+    ) -> Any:
+        """Steps ``start..stop-1`` in a row, sync (in one worker thread, from `_acall`)."""
+        i = start
+        try:
+            x = self.steps[start]._call(x, config, **kwargs)
+            for i in range(start + 1, stop):
+                x = self.steps[i]._call(x, config)
+            return x
+        except Exception as exc:
+            self._fail(exc, i)
+            raise
+
     # ---- streams --------------------------------------------------------------------
     def _iter(self, input: Any, config: RunnableConfig | None, **kwargs: Any) -> Iterator[Any]:
-        return self._pipe(self.steps[0].stream(input, step_config(config, "seq:step:1"), **kwargs)
-                          if is_traced(config) else self.first._iter(input, config, **kwargs),
-                          config, 1)
+        if is_traced(config):
+            first = self.first.stream(input, step_config(config, "seq:step:1"), **kwargs)
+        else:
+            first = self.first._iter(input, config, **kwargs)
+        return self._pipe(self._guard(first, 0), config, 1, {})
 
     def _transform(
         self, chunks: Iterator[Any], config: RunnableConfig | None, **kwargs: Any
     ) -> Iterator[Any]:
-        return self._pipe(chunks, config, 0)
+        return self._pipe(chunks, config, 0, kwargs)
 
-    def _pipe(self, it: Iterator[Any], config: RunnableConfig | None, start: int) -> Iterator[Any]:
-        if start:
-            it = self._guard(it, 0)
+    def _pipe(
+        self, it: Iterator[Any], config: RunnableConfig | None, start: int, kwargs: dict[str, Any]
+    ) -> Iterator[Any]:
+        """Chain steps ``start..`` onto ``it``; ``kwargs`` go to the chain's first step only."""
         traced = is_traced(config)
         for i in range(start, len(self.steps)):
             step = self.steps[i]
-            it = (step.transform(it, step_config(config, f"seq:step:{i + 1}")) if traced
-                  else step._transform(it, config))
+            kw = kwargs if i == 0 else {}
+            if traced:
+                it = step.transform(it, step_config(config, f"seq:step:{i + 1}"), **kw)
+            else:
+                it = step._transform(it, config, **kw)
             it = self._guard(it, i)
         return it
 
@@ -141,31 +181,43 @@ class RunnableSequence(Runnable[Input, Output]):
     async def _aiter(
         self, input: Any, config: RunnableConfig | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        first = (self.steps[0].astream(input, step_config(config, "seq:step:1"), **kwargs)
-                 if is_traced(config) else self.first._aiter(input, config, **kwargs))
-        async for chunk in self._apipe(first, config, 1):
-            yield chunk
+        if is_traced(config):
+            first = self.first.astream(input, step_config(config, "seq:step:1"), **kwargs)
+        else:
+            first = self.first._aiter(input, config, **kwargs)
+        async with aclosing(self._apipe(self._aguard(first, 0), config, 1, {})) as it:
+            async for chunk in it:
+                yield chunk
 
     async def _atransform(
         self, chunks: AsyncIterator[Any], config: RunnableConfig | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        async for chunk in self._apipe(chunks, config, 0):
-            yield chunk
+        async with aclosing(self._apipe(chunks, config, 0, kwargs)) as it:
+            async for chunk in it:
+                yield chunk
 
     def _apipe(
-        self, it: AsyncIterator[Any], config: RunnableConfig | None, start: int
+        self,
+        it: AsyncIterator[Any],
+        config: RunnableConfig | None,
+        start: int,
+        kwargs: dict[str, Any],
     ) -> AsyncIterator[Any]:
-        if start:
-            it = self._aguard(it, 0)
         traced = is_traced(config)
         for i in range(start, len(self.steps)):
             step = self.steps[i]
-            it = (step.atransform(it, step_config(config, f"seq:step:{i + 1}")) if traced
-                  else step._atransform(it, config))
-            it = self._aguard(it, i)
+            kw = kwargs if i == 0 else {}
+            upstream = it
+            if traced:
+                it = step.atransform(upstream, step_config(config, f"seq:step:{i + 1}"), **kw)
+            else:
+                it = step._atransform(upstream, config, **kw)
+            it = self._aguard(it, i, upstream)
         return it
 
-    async def _aguard(self, it: AsyncIterator[Any], i: int) -> AsyncIterator[Any]:
+    async def _aguard(
+        self, it: AsyncIterator[Any], i: int, upstream: AsyncIterator[Any] | None = None
+    ) -> AsyncIterator[Any]:
         try:
             async for chunk in it:
                 yield chunk
@@ -173,6 +225,25 @@ class RunnableSequence(Runnable[Input, Output]):
             self._fail(exc, i)
             raise
         finally:
-            aclose = getattr(it, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            # Close this step, then the steps upstream of it: a step that stops reading its
+            # input does not close it, and an unclosed async generator is only finalized
+            # later, by the event loop (sync generators close as soon as they are dropped).
+            for part in (it, upstream):
+                aclose = getattr(part, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+
+
+def _plan_async(steps: Sequence[Runnable[Any, Any]]) -> tuple[tuple[int, int], ...]:
+    """Split the steps into ``(start, stop)`` runs for `_acall`: a run of two or more steps
+    whose async path only moves their sync work to a thread is called in one thread hop."""
+    plan: list[tuple[int, int]] = []
+    i = 0
+    while i < len(steps):
+        stop = i + 1
+        if steps[i].async_in_thread:
+            while stop < len(steps) and steps[stop].async_in_thread:
+                stop += 1
+        plan.append((i, stop))
+        i = stop
+    return tuple(plan)
