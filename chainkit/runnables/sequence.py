@@ -144,39 +144,23 @@ class RunnableSequence(Runnable[Input, Output]):
             raise
 
     # ---- streams --------------------------------------------------------------------
+    # Each step's transform is chained onto the previous step's stream, and ONE guard wraps
+    # the end of the chain: no per-step wrapper generators on the per-chunk path. On error the
+    # guard finds the failing step from the traceback (the deepest frame whose ``self`` is one
+    # of our steps); on exit it closes every step's iterator, downstream first, so a consumer
+    # that stops early runs each step's ``finally`` at once.
+
     def _iter(self, input: Any, config: RunnableConfig | None, **kwargs: Any) -> Iterator[Any]:
         if is_traced(config):
             first = self.first.stream(input, step_config(config, "seq:step:1"), **kwargs)
         else:
             first = self.first._iter(input, config, **kwargs)
-        return self._pipe(self._guard(first, 0), config, 1, {})
+        return self._guard(*self._chain(first, config, 1, {}))
 
     def _transform(
         self, chunks: Iterator[Any], config: RunnableConfig | None, **kwargs: Any
     ) -> Iterator[Any]:
-        return self._pipe(chunks, config, 0, kwargs)
-
-    def _pipe(
-        self, it: Iterator[Any], config: RunnableConfig | None, start: int, kwargs: dict[str, Any]
-    ) -> Iterator[Any]:
-        """Chain steps ``start..`` onto ``it``; ``kwargs`` go to the chain's first step only."""
-        traced = is_traced(config)
-        for i in range(start, len(self.steps)):
-            step = self.steps[i]
-            kw = kwargs if i == 0 else {}
-            if traced:
-                it = step.transform(it, step_config(config, f"seq:step:{i + 1}"), **kw)
-            else:
-                it = step._transform(it, config, **kw)
-            it = self._guard(it, i)
-        return it
-
-    def _guard(self, it: Iterator[Any], i: int) -> Iterator[Any]:
-        try:
-            yield from it
-        except Exception as exc:
-            self._fail(exc, i)
-            raise
+        return self._guard(*self._chain(chunks, config, 0, kwargs))
 
     async def _aiter(
         self, input: Any, config: RunnableConfig | None, **kwargs: Any
@@ -185,53 +169,93 @@ class RunnableSequence(Runnable[Input, Output]):
             first = self.first.astream(input, step_config(config, "seq:step:1"), **kwargs)
         else:
             first = self.first._aiter(input, config, **kwargs)
-        async with aclosing(self._apipe(self._aguard(first, 0), config, 1, {})) as it:
+        async with aclosing(self._aguard(*self._achain(first, config, 1, {}))) as it:
             async for chunk in it:
                 yield chunk
 
     async def _atransform(
         self, chunks: AsyncIterator[Any], config: RunnableConfig | None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        async with aclosing(self._apipe(chunks, config, 0, kwargs)) as it:
+        async with aclosing(self._aguard(*self._achain(chunks, config, 0, kwargs))) as it:
             async for chunk in it:
                 yield chunk
 
-    def _apipe(
+    def _chain(
+        self, it: Iterator[Any], config: RunnableConfig | None, start: int, kwargs: dict[str, Any]
+    ) -> tuple[Iterator[Any], list[Iterator[Any]]]:
+        """Chain steps ``start..`` onto ``it``; ``kwargs`` go to the chain's first step only."""
+        traced = is_traced(config)
+        parts = [it]
+        for i in range(start, len(self.steps)):
+            step = self.steps[i]
+            kw = kwargs if i == 0 else {}
+            if traced:
+                it = step.transform(it, step_config(config, f"seq:step:{i + 1}"), **kw)
+            else:
+                it = step._transform(it, config, **kw)
+            parts.append(it)
+        return it, parts
+
+    def _achain(
         self,
         it: AsyncIterator[Any],
         config: RunnableConfig | None,
         start: int,
         kwargs: dict[str, Any],
-    ) -> AsyncIterator[Any]:
+    ) -> tuple[AsyncIterator[Any], list[AsyncIterator[Any]]]:
         traced = is_traced(config)
+        parts = [it]
         for i in range(start, len(self.steps)):
             step = self.steps[i]
             kw = kwargs if i == 0 else {}
-            upstream = it
             if traced:
-                it = step.atransform(upstream, step_config(config, f"seq:step:{i + 1}"), **kw)
+                it = step.atransform(it, step_config(config, f"seq:step:{i + 1}"), **kw)
             else:
-                it = step._atransform(upstream, config, **kw)
-            it = self._aguard(it, i, upstream)
-        return it
+                it = step._atransform(it, config, **kw)
+            parts.append(it)
+        return it, parts
+
+    def _guard(self, it: Iterator[Any], parts: list[Iterator[Any]]) -> Iterator[Any]:
+        try:
+            yield from it
+        except Exception as exc:
+            self._fail(exc, self._failed_step(exc))
+            raise
+        finally:
+            for part in reversed(parts):
+                close = getattr(part, "close", None)
+                if close is not None:
+                    close()
 
     async def _aguard(
-        self, it: AsyncIterator[Any], i: int, upstream: AsyncIterator[Any] | None = None
+        self, it: AsyncIterator[Any], parts: list[AsyncIterator[Any]]
     ) -> AsyncIterator[Any]:
         try:
             async for chunk in it:
                 yield chunk
         except Exception as exc:
-            self._fail(exc, i)
+            self._fail(exc, self._failed_step(exc))
             raise
         finally:
-            # Close this step, then the steps upstream of it: a step that stops reading its
-            # input does not close it, and an unclosed async generator is only finalized
-            # later, by the event loop (sync generators close as soon as they are dropped).
-            for part in (it, upstream):
+            # A step that stops reading its input does not close it, and an unclosed async
+            # generator is only finalized later by the event loop: close them all, in order.
+            for part in reversed(parts):
                 aclose = getattr(part, "aclose", None)
                 if aclose is not None:
                     await aclose()
+
+    def _failed_step(self, exc: BaseException) -> int:
+        """Index of the step an exception came from: the deepest traceback frame whose
+        ``self`` is one of this sequence's steps (error path only)."""
+        index = {id(step): i for i, step in enumerate(self.steps)}
+        found = 0
+        tb = exc.__traceback__
+        while tb is not None:
+            owner = tb.tb_frame.f_locals.get("self")
+            if owner is not None and id(owner) in index:
+                found = index[id(owner)]
+            tb = tb.tb_next
+        return found
 
 
 def _plan_async(steps: Sequence[Runnable[Any, Any]]) -> tuple[tuple[int, int], ...]:
