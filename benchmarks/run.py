@@ -10,6 +10,7 @@ table with chainkit and langchain-core side by side and the ratio, plus the targ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -53,10 +54,8 @@ def _fmt(r: dict[str, float] | None) -> str:
 def _versions() -> str:
     out = []
     for pkg in ("chainkit", "langchain-core", "langchain-openai", "llama-cpp-python", "httpx"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out.append(f"{pkg} {metadata.version(pkg)}")
-        except metadata.PackageNotFoundError:
-            pass
     return ", ".join(out)
 
 

@@ -42,7 +42,9 @@ _EXPORTS: dict[str, str] = {
         name: "chainkit.prompts"
         for name in (
             "PromptTemplate", "ChatPromptTemplate", "MessagesPlaceholder", "PromptValue",
-            "StringPromptValue", "ChatPromptValue",
+            "StringPromptValue", "ChatPromptValue", "PromptVariableError",
+            "SystemMessagePromptTemplate", "HumanMessagePromptTemplate",
+            "AIMessagePromptTemplate", "ChatMessagePromptTemplate",
         )
     },
     # parsers
@@ -57,9 +59,15 @@ _EXPORTS: dict[str, str] = {
     **{
         name: "chainkit.models"
         for name in (
-            "BaseChatModel", "LLMResult", "ChatGeneration", "RunInfo", "FakeListChatModel",
-            "GenericFakeChatModel", "init_chat_model",
+            "BaseChatModel", "LLMResult", "ChatGeneration", "ChatGenerationChunk", "ChatResult",
+            "RunInfo", "FakeListChatModel", "GenericFakeChatModel", "ParrotFakeChatModel",
+            "ChatLlamaCpp", "ChatOpenAI", "ChatAnthropic", "init_chat_model",
         )
+    },
+    # structure
+    **{
+        name: "chainkit.graph"
+        for name in ("ChainGraph", "CompiledChain", "ChainValidationError")
     },
 }
 
@@ -80,25 +88,71 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from chainkit.graph import ChainGraph, ChainValidationError, CompiledChain
     from chainkit.messages import (
-        AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk, ChatMessage, ChatMessageChunk,
-        FunctionMessage, FunctionMessageChunk, HumanMessage, HumanMessageChunk, SystemMessage,
-        SystemMessageChunk, ToolMessage, ToolMessageChunk, convert_to_messages,
+        AIMessage,
+        AIMessageChunk,
+        BaseMessage,
+        BaseMessageChunk,
+        ChatMessage,
+        ChatMessageChunk,
+        FunctionMessage,
+        FunctionMessageChunk,
+        HumanMessage,
+        HumanMessageChunk,
+        SystemMessage,
+        SystemMessageChunk,
+        ToolMessage,
+        ToolMessageChunk,
+        convert_to_messages,
     )
     from chainkit.models import (
-        BaseChatModel, ChatGeneration, FakeListChatModel, GenericFakeChatModel, LLMResult, RunInfo,
+        BaseChatModel,
+        ChatAnthropic,
+        ChatGeneration,
+        ChatGenerationChunk,
+        ChatLlamaCpp,
+        ChatOpenAI,
+        ChatResult,
+        FakeListChatModel,
+        GenericFakeChatModel,
+        LLMResult,
+        ParrotFakeChatModel,
+        RunInfo,
         init_chat_model,
     )
     from chainkit.parsers import (
-        CommaSeparatedListOutputParser, JsonOutputParser, OutputParserException,
-        PydanticOutputParser, StrOutputParser,
+        CommaSeparatedListOutputParser,
+        JsonOutputParser,
+        OutputParserException,
+        PydanticOutputParser,
+        StrOutputParser,
     )
     from chainkit.prompts import (
-        ChatPromptTemplate, ChatPromptValue, MessagesPlaceholder, PromptTemplate, PromptValue,
+        AIMessagePromptTemplate,
+        ChatMessagePromptTemplate,
+        ChatPromptTemplate,
+        ChatPromptValue,
+        HumanMessagePromptTemplate,
+        MessagesPlaceholder,
+        PromptTemplate,
+        PromptValue,
+        PromptVariableError,
         StringPromptValue,
+        SystemMessagePromptTemplate,
     )
     from chainkit.runnables import (
-        Runnable, RunnableAssign, RunnableBinding, RunnableBranch, RunnableConfig,
-        RunnableLambda, RunnableParallel, RunnablePassthrough, RunnablePick, RunnableRetry,
-        RunnableSequence, RunnableWithFallbacks, chain,
+        Runnable,
+        RunnableAssign,
+        RunnableBinding,
+        RunnableBranch,
+        RunnableConfig,
+        RunnableLambda,
+        RunnableParallel,
+        RunnablePassthrough,
+        RunnablePick,
+        RunnableRetry,
+        RunnableSequence,
+        RunnableWithFallbacks,
+        chain,
     )

@@ -20,6 +20,10 @@ _EXPORTS: dict[str, str] = {
     "RunInfo": "chainkit.models.outputs",
     "FakeListChatModel": "chainkit.models.fake",
     "GenericFakeChatModel": "chainkit.models.fake",
+    "ParrotFakeChatModel": "chainkit.models.fake",
+    "generate_from_stream": "chainkit.models.base",
+    "agenerate_from_stream": "chainkit.models.base",
+    "convert_to_json_schema": "chainkit.models.structured",
     "ChatLlamaCpp": "chainkit.models.llamacpp",
     "ChatOpenAI": "chainkit.models.openai",
     "ChatAnthropic": "chainkit.models.anthropic",
@@ -44,11 +48,22 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from chainkit.models.anthropic import ChatAnthropic
-    from chainkit.models.base import BaseChatModel, LanguageModelInput
-    from chainkit.models.fake import FakeListChatModel, GenericFakeChatModel
+    from chainkit.models.base import (
+        BaseChatModel,
+        LanguageModelInput,
+        agenerate_from_stream,
+        generate_from_stream,
+    )
+    from chainkit.models.fake import FakeListChatModel, GenericFakeChatModel, ParrotFakeChatModel
     from chainkit.models.init import init_chat_model
     from chainkit.models.llamacpp import ChatLlamaCpp
     from chainkit.models.openai import ChatOpenAI
     from chainkit.models.outputs import (
-        ChatGeneration, ChatGenerationChunk, ChatResult, Generation, LLMResult, RunInfo,
+        ChatGeneration,
+        ChatGenerationChunk,
+        ChatResult,
+        Generation,
+        LLMResult,
+        RunInfo,
     )
+    from chainkit.models.structured import convert_to_json_schema
