@@ -30,7 +30,27 @@ _EXPORTS: dict[str, str] = {
     "init_chat_model": "chainkit.models.init",
 }
 
-__all__ = sorted(_EXPORTS)
+# Spelled out (not sorted(_EXPORTS)) so type checkers see the re-exports.
+__all__ = [
+    "BaseChatModel",
+    "ChatAnthropic",
+    "ChatGeneration",
+    "ChatGenerationChunk",
+    "ChatLlamaCpp",
+    "ChatOpenAI",
+    "ChatResult",
+    "FakeListChatModel",
+    "Generation",
+    "GenericFakeChatModel",
+    "LLMResult",
+    "LanguageModelInput",
+    "ParrotFakeChatModel",
+    "RunInfo",
+    "agenerate_from_stream",
+    "convert_to_json_schema",
+    "generate_from_stream",
+    "init_chat_model",
+]
 
 
 def __getattr__(name: str) -> Any:

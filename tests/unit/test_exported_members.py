@@ -38,3 +38,7 @@ def test_every_top_level_name_resolves_to_the_object_of_its_home_module() -> Non
 def test_models_names_resolve() -> None:
     for name in chainkit.models.__all__:
         assert getattr(chainkit.models, name) is not None, name
+
+
+def test_models_all_matches_its_lazy_map() -> None:
+    assert sorted(chainkit.models.__all__) == sorted(chainkit.models._EXPORTS)
