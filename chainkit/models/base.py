@@ -297,9 +297,11 @@ class BaseChatModel(Runnable[LanguageModelInput, AIMessage]):
             yield last
 
     def _run_extra(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
-        stop = kwargs.get("stop")
-        params = {**self._identifying_params, "_type": self._llm_type, "stop": stop, **kwargs}
-        return {"invocation_params": params, "options": {"stop": stop}, "batch_size": 1}
+        params = {**self._identifying_params, "_type": self._llm_type}
+        # A per-call stop overrides the model's own; an absent one must not erase it.
+        params.update({k: v for k, v in kwargs.items() if v is not None or k != "stop"})
+        params.setdefault("stop", None)
+        return {"invocation_params": params, "options": {"stop": params["stop"]}, "batch_size": 1}
 
     def _reply(self, result: ChatResult, config: RunnableConfig | None) -> AIMessage:
         if not result.generations:

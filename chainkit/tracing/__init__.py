@@ -30,20 +30,33 @@ _EXPORTS: dict[str, str] = {
     "RunLogPatch": "chainkit.tracing.log",
     "dispatch_custom_event": "chainkit.tracing.custom",
     "adispatch_custom_event": "chainkit.tracing.custom",
+    # the local trace store
+    "Client": "chainkit.tracing.client",
+    "TraceStore": "chainkit.tracing.store",
+    "disable": "chainkit.tracing._enable",
+    "enable": "chainkit.tracing._enable",
+    "flush": "chainkit.tracing._enable",
+    "tracing": "chainkit.tracing._enable",
 }
 
 __all__ = [
     "AsyncCallbackHandler",
     "BaseCallbackHandler",
+    "Client",
     "Run",
     "RunListener",
     "RunLog",
     "RunLogPatch",
+    "TraceStore",
     "Tracer",
     "add_global_listener",
     "adispatch_custom_event",
+    "disable",
     "dispatch_custom_event",
+    "enable",
+    "flush",
     "remove_global_listener",
+    "tracing",
     "uuid7",
 ]
 
@@ -62,6 +75,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from chainkit.tracing._enable import disable, enable, flush, tracing
+    from chainkit.tracing.client import Client
     from chainkit.tracing.context import (
         Run,
         RunListener,
@@ -73,3 +88,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from chainkit.tracing.custom import adispatch_custom_event, dispatch_custom_event
     from chainkit.tracing.handlers import AsyncCallbackHandler, BaseCallbackHandler
     from chainkit.tracing.log import RunLog, RunLogPatch
+    from chainkit.tracing.store import TraceStore

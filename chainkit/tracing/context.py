@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -307,3 +308,32 @@ def child_config(config: dict[str, Any] | None, run: Run, *tags: str) -> dict[st
     out = {k: v for k, v in (config or {}).items() if k not in ("run_name", "run_id")}
     out["callbacks"] = ParentRun(run, tags)
     return out
+
+
+class _TracingFromEnv:
+    """Stands in for the trace store while ``CHAINKIT_TRACING`` is set: the store (SQLite, a
+    writer thread) loads on the first root run, not when this module is imported."""
+
+    __slots__ = ()
+
+    def on_run_start(self, run: Run) -> None:
+        from chainkit.tracing._enable import enable_from_env
+
+        try:
+            store = enable_from_env()
+        except Exception:
+            logger.warning("CHAINKIT_TRACING is set, but the trace store failed to open; "
+                           "tracing is off", exc_info=True)
+            store = None
+        remove_global_listener(self)
+        listeners = run.tracer.listeners
+        with contextlib.suppress(ValueError):
+            listeners.remove(self)
+        if store is not None and store not in listeners:
+            listeners.append(store)
+            store.on_run_start(run)
+
+
+# Read once, at import: the quiet path stays one tuple check when tracing is off.
+if os.environ.get("CHAINKIT_TRACING", "").strip().lower() in ("1", "true", "yes", "on"):
+    add_global_listener(_TracingFromEnv())

@@ -482,3 +482,18 @@ def test_input_and_output_schemas() -> None:
     refs = [option.get("$ref") for option in schema["anyOf"]]
     assert "#/$defs/StringPromptValue" in refs and "#/$defs/ChatPromptValue" in refs
     assert Echo().OutputType is AIMessage
+
+
+def test_invocation_params_keep_the_models_own_stop_when_the_call_gives_none() -> None:
+    from chainkit.models.fake import FakeListChatModel
+
+    class WithStop(FakeListChatModel):
+        @property
+        def _identifying_params(self) -> dict[str, object]:
+            return {**super()._identifying_params, "stop": ["\n"]}
+
+    model = WithStop(responses=["hi"])
+    extra = model._run_extra({"stop": None})
+    assert extra is not None and extra["invocation_params"]["stop"] == ["\n"]
+    extra = model._run_extra({"stop": ["END"]})
+    assert extra is not None and extra["invocation_params"]["stop"] == ["END"]

@@ -16,6 +16,7 @@ PUBLIC = [
     "AsyncCallbackHandler", "BaseCallbackHandler", "Run", "RunListener", "RunLog", "RunLogPatch",
     "Tracer", "add_global_listener", "adispatch_custom_event", "dispatch_custom_event",
     "remove_global_listener", "uuid7",
+    "Client", "TraceStore", "disable", "enable", "flush", "tracing",
 ]
 
 
