@@ -210,6 +210,9 @@ def test_open_a_trace_leave_feedback_add_to_dataset(browser: Any, server: str, d
     _wait(browser, lambda d: "golden" in d.find_element(By.ID, "dataset-list").text,
           "the dataset list")
     assert not browser.find_element(By.ID, "view-traces").is_displayed()
+    # the experiment list loads separately from the dataset list: wait for it too
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".exp-pick")) >= 2,
+          "the experiment list")
     for box in browser.find_elements(By.CSS_SELECTOR, ".exp-pick"):
         box.click()
     browser.find_element(By.ID, "compare").click()
