@@ -104,6 +104,12 @@ class BaseMessage(BaseModel):
         """Print :meth:`pretty_repr` (bold titles in an interactive session)."""
         print(self.pretty_repr(html=hasattr(sys, "ps2")))
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a role-labelled bubble (see `chainkit.notebook.display`)."""
+        from chainkit.notebook.display import message_html  # the notebook layer loads on use
+
+        return message_html(self)
+
     def __repr_args__(self) -> Iterator[tuple[Union[str, None], Any]]:
         # Like LangChain's quickstart output: content, then only what differs from a default.
         values = self.__dict__

@@ -250,3 +250,9 @@ class LLMResult(_Result):
         return self.generations == other.generations and self.llm_output == other.llm_output
 
     __hash__ = None  # type: ignore[assignment]
+
+    def _repr_html_(self) -> str:
+        """Notebook display: a table of generations, finish reasons and token usage."""
+        from chainkit.notebook.display import llm_result_html  # the notebook layer loads on use
+
+        return llm_result_html(self)

@@ -102,5 +102,11 @@ class ChatPromptValue(PromptValue):
         """A new list holding the messages."""
         return list(self.messages)
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the conversation as role-labelled bubbles."""
+        from chainkit.notebook.display import conversation_html  # the notebook layer loads on use
+
+        return conversation_html(self.messages)
+
 
 __all__ = ["ChatPromptValue", "PromptValue", "StringPromptValue"]
