@@ -12,7 +12,7 @@ Which hooks a provider class defines is decided once, when the class is created
 (``__init_subclass__``), and the missing ones are derived: a provider without ``_stream``
 streams one chunk made from ``_generate``; without ``_agenerate`` the sync call runs in a
 worker thread; without ``_astream`` a sync ``_stream`` is iterated in a worker thread that
-feeds the event loop, so a sync-only provider never blocks the loop (see ``_thread_stream``).
+feeds the event loop, so a sync-only provider never blocks the loop (``iterate_in_thread``).
 
 The base turns any `LanguageModelInput` into messages (`convert_to_messages`), gives every
 reply an id (``run-<run id>``), copies ``generation_info`` into ``response_metadata``, and
@@ -47,10 +47,10 @@ from chainkit.models._replies import (
     result_to_chunk,
     run_id_of,
 )
-from chainkit.models._thread_stream import iterate_in_thread
 from chainkit.models.outputs import ChatGenerationChunk, ChatResult, LLMResult, RunInfo
 from chainkit.models.structured import StructuredMethod, build_structured_output
 from chainkit.prompts.values import ChatPromptValue, PromptValue, StringPromptValue
+from chainkit.runnables._sync import iterate_in_thread
 from chainkit.runnables.base import Runnable, gather_limited
 from chainkit.runnables.config import RunnableConfig
 from chainkit.tracing import context as _ctx

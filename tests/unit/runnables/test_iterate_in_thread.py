@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chainkit.models._thread_stream import iterate_in_thread
+from chainkit.runnables._sync import iterate_in_thread
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
