@@ -1,20 +1,27 @@
-"""What every HTTP chat model shares: its transport's lifecycle and settings checks.
+"""What every HTTP chat model shares: its transport's lifecycle, request plumbing and checks.
 
-`HTTPChatModel` gives a provider ``close``/``aclose`` and the ``with`` / ``async with``
-forms; the provider builds its `HTTPTransport` once in ``__init__``.
+`HTTPChatModel` gives a provider ``close``/``aclose``, the ``with`` / ``async with`` forms,
+and ``_generate``/``_stream`` (and async twins) that post the provider's request body and parse
+its answer. A provider supplies only its wire format: ``_path``, ``_body(...)``,
+``_parse(data, model_name)`` and a stream decoder, and builds its `HTTPTransport` once in
+``__init__``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import SecretStr
 from typing_extensions import Self
 
+from chainkit.messages import BaseMessage
 from chainkit.models.base import BaseChatModel
-from chainkit.models.http import HTTPTransport
+from chainkit.models.http import APIResponseValidationError, HTTPTransport
+from chainkit.models.http._describe import safe_url
+from chainkit.models.outputs import ChatGenerationChunk, ChatResult
 
 __all__ = ["HTTPChatModel", "check_number", "resolve_secret", "set_if"]
 
@@ -28,7 +35,90 @@ class HTTPChatModel(BaseChatModel):
     """
 
     _transport: HTTPTransport
+    _path: ClassVar[str]
+    """The endpoint, relative to the base URL (``/chat/completions``, ``/v1/messages``)."""
+    _params: dict[str, Any]
+    """Request parameters set on the model (None-valued ones left out)."""
+    _new_decoder: Callable[[], Any]
+    """Makes the stream decoder for one response."""
+    model_name: str
+    stop: list[str] | None
 
+    # ---- what a provider supplies ------------------------------------------------------
+    def _body(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
+        stream: bool,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _parse(data: Any, default_model: str) -> ChatResult:
+        raise NotImplementedError
+
+    @property
+    def _custom_base_url(self) -> str | None:
+        """The base URL the user configured, if any (shown in invocation params)."""
+        return None
+
+    # ---- shared -------------------------------------------------------------------------
+    def _set_params(self, params: dict[str, Any], model_kwargs: dict[str, Any] | None) -> None:
+        self._params = {k: v for k, v in params.items() if v is not None}
+        self._params.update(model_kwargs or {})
+
+    @property
+    def model(self) -> str:
+        """The model name (LangChain's ``model`` alias of ``model_name``)."""
+        return self.model_name
+
+    @property
+    def base_url(self) -> str:
+        """The API root requests go to."""
+        return self._transport.base_url
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"model_name": self.model_name, **self._params}
+        if self.stop:
+            params["stop"] = self.stop
+        if self._custom_base_url:
+            params["base_url"] = safe_url(self._custom_base_url)
+        return params
+
+    def _result(self, data: Any) -> ChatResult:
+        try:
+            return self._parse(data, self.model_name)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise self._transport.error(
+                APIResponseValidationError, safe_url(self._transport.base_url + self._path),
+                f"returned an unexpected answer ({exc})",
+            ) from None
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> ChatResult:
+        body = self._body(messages, stop, kwargs, stream=False)
+        return self._result(self._transport.post(self._path, body))
+
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> ChatResult:
+        body = self._body(messages, stop, kwargs, stream=False)
+        return self._result(await self._transport.apost(self._path, body))
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        body = self._body(messages, stop, kwargs, stream=True)
+        yield from self._transport.stream(self._path, body, self._new_decoder)
+
+    async def _astream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        body = self._body(messages, stop, kwargs, stream=True)
+        async for chunk in self._transport.astream(self._path, body, self._new_decoder):
+            yield chunk
+
+    # ---- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:
         """Close the pooled HTTP connections (a later call opens new ones)."""
         self._transport.close()

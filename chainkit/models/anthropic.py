@@ -7,7 +7,7 @@ typed errors, Anthropic's ``overloaded_error`` included) in ``chainkit.models.ht
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -23,9 +23,7 @@ from chainkit.models._anthropic_convert import (
 )
 from chainkit.models._http_chat import HTTPChatModel, check_number, resolve_secret, set_if
 from chainkit.models.base import LanguageModelInput
-from chainkit.models.http import APIResponseValidationError, HTTPTransport, RetryPolicy
-from chainkit.models.http._describe import safe_url
-from chainkit.models.outputs import ChatGenerationChunk, ChatResult
+from chainkit.models.http import HTTPTransport, RetryPolicy
 from chainkit.models.structured import StructuredMethod, build_structured_output
 from chainkit.runnables.base import Runnable
 
@@ -149,32 +147,19 @@ class ChatAnthropic(HTTPChatModel):
         )
         params = {"max_tokens": self.max_tokens, "temperature": self.temperature,
                   "top_p": self.top_p, "top_k": self.top_k}
-        self._params = {k: v for k, v in params.items() if v is not None}
-        self._params.update(self.model_kwargs or {})
+        self._set_params(params, self.model_kwargs)
         self._new_decoder = partial(AnthropicStreamDecoder, self.model_name)
-
-    @property
-    def model(self) -> str:
-        """The model name (LangChain's ``model`` alias of ``model_name``)."""
-        return self.model_name
-
-    @property
-    def base_url(self) -> str:
-        """The API root requests go to."""
-        return self._transport.base_url
 
     @property
     def _llm_type(self) -> str:
         return "anthropic-chat"
 
     @property
-    def _identifying_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"model_name": self.model_name, **self._params}
-        if self.stop:
-            params["stop"] = self.stop
-        if self.anthropic_api_url:
-            params["base_url"] = safe_url(self.anthropic_api_url)
-        return params
+    def _custom_base_url(self) -> str | None:
+        return self.anthropic_api_url
+
+    _path = _PATH
+    _parse = staticmethod(parse_message)
 
     # ---- requests ---------------------------------------------------------------------
     def _body(
@@ -198,40 +183,6 @@ class ChatAnthropic(HTTPChatModel):
         if stream:
             body["stream"] = True
         return body
-
-    def _result(self, data: Any) -> ChatResult:
-        try:
-            return parse_message(data, self.model_name)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise self._transport.error(
-                APIResponseValidationError, safe_url(self._transport.base_url + _PATH),
-                f"returned an unexpected answer ({exc})",
-            ) from None
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> ChatResult:
-        body = self._body(messages, stop, kwargs, stream=False)
-        return self._result(self._transport.post(_PATH, body))
-
-    async def _agenerate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> ChatResult:
-        body = self._body(messages, stop, kwargs, stream=False)
-        return self._result(await self._transport.apost(_PATH, body))
-
-    def _stream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> Iterator[ChatGenerationChunk]:
-        body = self._body(messages, stop, kwargs, stream=True)
-        yield from self._transport.stream(_PATH, body, self._new_decoder)
-
-    async def _astream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        body = self._body(messages, stop, kwargs, stream=True)
-        async for chunk in self._transport.astream(_PATH, body, self._new_decoder):
-            yield chunk
 
     # ---- tools and structured output ------------------------------------------------------
     def bind_tools(

@@ -37,12 +37,10 @@ from chainkit.models._tool_convert import convert_to_openai_tool, tool_names
 from chainkit.models.base import LanguageModelInput
 from chainkit.models.http import (
     APIError,
-    APIResponseValidationError,
     APIStatusError,
     HTTPTransport,
     RetryPolicy,
 )
-from chainkit.models.http._describe import safe_url
 from chainkit.models.outputs import ChatGenerationChunk, ChatResult
 from chainkit.models.structured import StructuredMethod
 from chainkit.runnables.base import Runnable
@@ -204,33 +202,20 @@ class ChatOpenAI(HTTPChatModel):
             "temperature": self.temperature, "max_tokens": self.max_tokens,
             "top_p": self.top_p, "seed": self.seed,
         }
-        self._params = {k: v for k, v in params.items() if v is not None}
-        self._params.update(self.model_kwargs or {})
+        self._set_params(params, self.model_kwargs)
         self._new_decoder = partial(OpenAIStreamDecoder, self.model_name)
 
     # ---- identity ---------------------------------------------------------------------
-    @property
-    def model(self) -> str:
-        """The model name (LangChain's ``model`` alias of ``model_name``)."""
-        return self.model_name
-
-    @property
-    def base_url(self) -> str:
-        """The API root requests go to."""
-        return self._transport.base_url
-
     @property
     def _llm_type(self) -> str:
         return "openai-chat"
 
     @property
-    def _identifying_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"model_name": self.model_name, **self._params}
-        if self.stop:
-            params["stop"] = self.stop
-        if self.openai_api_base:
-            params["base_url"] = safe_url(self.openai_api_base)
-        return params
+    def _custom_base_url(self) -> str | None:
+        return self.openai_api_base
+
+    _path = _PATH
+    _parse = staticmethod(parse_completion)
 
     # ---- requests ---------------------------------------------------------------------
     def _body(
@@ -272,15 +257,6 @@ class ChatOpenAI(HTTPChatModel):
             raise error
         self._json_schema_ok = False
         return _as_json_object(body)
-
-    def _result(self, data: Any) -> ChatResult:
-        try:
-            return parse_completion(data, self.model_name)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise self._transport.error(
-                APIResponseValidationError, safe_url(self._transport.base_url + _PATH),
-                f"returned an unexpected answer ({exc})",
-            ) from None
 
     def _generate(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
