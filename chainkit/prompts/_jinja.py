@@ -13,11 +13,13 @@ memory or time:
 - ``*`` and ``**`` refuse results that would be huge (``'a' * 10**9``, ``9 ** 9 ** 9``), and
   ``%``, ``str.format`` and the width-taking filters and string methods refuse widths over
   ``MAX_FORMAT_WIDTH``;
+- every way to build a string or list from others refuses a result over
+  ``MAX_OUTPUT_CHARS`` items: ``+``, ``~``, ``%``, ``str.format``, ``join`` (filter and
+  method), ``sum``, ``replace``, so doubling a variable with ``{% set %}`` stops early too;
 - the output stops at ``MAX_OUTPUT_CHARS``.
 
-These limits are best effort. A template can still build large strings by concatenation, so
-treat jinja2 templates from untrusted sources with care, and prefer f-strings for those: an
-f-string template cannot run code at all.
+These limits are best effort, so treat jinja2 templates from untrusted sources with care,
+and prefer f-strings for those: an f-string template cannot run code at all.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from contextvars import ContextVar
 from string import Formatter
 from typing import Any
 
-from jinja2 import StrictUndefined, meta
+from jinja2 import StrictUndefined, meta, nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.filters import FILTERS
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import pass_eval_context
+from jinja2.utils import pass_environment, pass_eval_context
 
 from chainkit.prompts.formatting import MAX_FORMAT_WIDTH, format_spec_problem
 
@@ -135,6 +138,28 @@ def _filter_slice(value: Any, slices: int, fill_with: Any = None) -> Any:
 
 
 @pass_eval_context
+def _filter_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+    items = list(value)
+    _check_join(d, items if attribute is None else [], "join")
+    out = FILTERS["join"](eval_ctx, items, d, attribute)
+    _check_size(len(out), "join")
+    return out
+
+
+def _check_join(sep: Any, items: list[Any], what: str) -> None:
+    sizes = [len(x) if isinstance(x, str) else 0 for x in items]
+    _check_size(sum(sizes) + len(str(sep)) * max(len(items) - 1, 0), what)
+
+
+@pass_environment
+def _filter_sum(environment: Any, iterable: Any, attribute: Any = None, start: Any = 0) -> Any:
+    items = list(iterable)
+    if _is_seq(start) and attribute is None:
+        _check_size(len(start) + sum(len(x) for x in items if _is_seq(x)), "sum")
+    return FILTERS["sum"](environment, items, attribute, start)
+
+
+@pass_eval_context
 def _filter_replace(eval_ctx: Any, s: Any, old: Any, new: Any, count: Any = None) -> Any:
     _check_replace(s, old, new, count)
     return FILTERS["replace"](eval_ctx, s, old, new, count)
@@ -145,8 +170,10 @@ _FILTER_OVERRIDES: dict[str, Callable[..., Any]] = {
     "center": _filter_center,
     "format": _filter_format,
     "indent": _filter_indent,
+    "join": _filter_join,
     "replace": _filter_replace,
     "slice": _filter_slice,
+    "sum": _filter_sum,
 }
 # str methods whose first argument is a width.
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
@@ -156,10 +183,23 @@ def _is_seq(value: Any) -> bool:
     return isinstance(value, (str, bytes, list, tuple))
 
 
+class _LimitedCodeGenerator(CodeGenerator):
+    """Compiles ``~`` to `_Sandbox.limited_concat`: jinja2's sandbox cannot intercept it."""
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.limited_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """jinja2's immutable sandbox plus chainkit's size limits (see the module docstring)."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = _LimitedCodeGenerator
 
     def __init__(self) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=False)
@@ -189,10 +229,21 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 and right * left.bit_length() > MAX_INT_BITS
             ):
                 raise TemplateLimitError(f"'**' result over {MAX_INT_BITS} bits")
+        elif operator_ == "+":
+            if _is_seq(left) and _is_seq(right):
+                _check_size(len(left) + len(right), "'+'")
         elif operator_ == "%" and isinstance(left, str):
             # A %-format string: "{" is literal text there, only widths matter.
             _check_spec(left.replace("{", "").replace("}", ""), "'%' formatting")
+            args = right if isinstance(right, tuple) else (right,)
+            _check_size(len(left) + sum(len(str(a)) for a in args), "'%' formatting")
         return super().call_binop(context, operator_, left, right)
+
+    def limited_concat(self, parts: tuple[Any, ...]) -> str:
+        """``a ~ b``: jinja2's own ``str_join``, refusing a result over the size limit."""
+        texts = [str(part) for part in parts]
+        _check_size(sum(map(len, texts)), "'~'")
+        return "".join(texts)
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         owner = getattr(__obj, "__self__", None)
@@ -202,6 +253,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 _check_width(args[0], f"str.{name}")
             elif name == "replace" and len(args) >= 2:
                 _check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else None)
+            elif name == "join" and args:
+                args = (list(args[0]), *args[1:])
+                _check_join(owner, args[0], "str.join")
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -209,10 +263,31 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if wrapper is not None:
             # str.format runs in jinja2's sandboxed formatter (no private attributes); also
             # refuse huge or nested widths in its specs, as f-string templates do.
+            fields = 0
             for _, field, spec, _ in _parse_format(value.__self__):
-                if field is not None and spec:
-                    _check_spec(spec, f"str.format field {{{field}}} spec")
+                if field is not None:
+                    fields += 1
+                    if spec:
+                        _check_spec(spec, f"str.format field {{{field}}} spec")
+            return _size_checked_format(wrapper, value.__self__, fields)
         return wrapper
+
+
+def _size_checked_format(
+    wrapper: Callable[..., str], template: str, fields: int
+) -> Callable[..., str]:
+    """``wrapper`` (a sandboxed ``str.format``), refusing results over the size limit: each
+    field is counted as long as the longest argument (a field may repeat one: ``{0}{0}``)."""
+
+    def limited(*args: Any, **kwargs: Any) -> str:
+        values = [*args, *kwargs.values()]
+        if len(args) == 1 and not kwargs and isinstance(args[0], Mapping):  # format_map
+            values += list(args[0].values())
+        longest = max((len(str(v)) for v in values), default=0)
+        _check_size(len(template) + fields * longest, "str.format")
+        return wrapper(*args, **kwargs)
+
+    return limited
 
 
 def _parse_format(text: str) -> list[tuple[str, str | None, str | None, str | None]]:

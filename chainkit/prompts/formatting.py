@@ -62,6 +62,8 @@ def _short(template: str, limit: int = 200) -> str:
 
 
 def _refuse(template: str, field: str, why: str) -> ValueError:
+    if len(field) > 80:  # a field can be as long as the template: keep the message readable
+        field = field[:77] + "..."
     return ValueError(f"unsafe f-string field {{{field}}} in template {_short(template)}: {why}")
 
 
