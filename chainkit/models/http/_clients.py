@@ -68,13 +68,33 @@ class ClientPool:
         loop = asyncio.get_running_loop()
         entry = self._aclients.get(loop)
         if entry is None:
-            for old in [old for old in self._aclients if old.is_closed()]:
-                del self._aclients[old]  # already closed with its loop
-            client = httpx.AsyncClient(
-                headers=self._headers, timeout=self._timeout, limits=_LIMITS
-            )
-            entry = self._aclients[loop] = (client, _loop_closer(client))
+            entry = self._adopt(loop, self._new_async_client())
         return entry[0]
+
+    async def aready(self) -> Any:
+        """`async_`, without blocking the event loop: the first client of a loop is built
+        in a worker thread, because building one imports the HTTP stack's connection pool
+        and loads the CA certificates (about 0.2 s of blocking work the first time)."""
+        if self._user_async_client is None:
+            loop = asyncio.get_running_loop()
+            if loop not in self._aclients:
+                client = await asyncio.to_thread(self._new_async_client)
+                if loop in self._aclients:  # another task of this loop was quicker
+                    await client.aclose()
+                else:
+                    self._adopt(loop, client)
+        return self.async_()
+
+    def _new_async_client(self) -> Any:
+        return httpx.AsyncClient(headers=self._headers, timeout=self._timeout, limits=_LIMITS)
+
+    def _adopt(
+        self, loop: asyncio.AbstractEventLoop, client: Any
+    ) -> tuple[Any, AsyncGenerator[None, None]]:
+        for old in [old for old in self._aclients if old.is_closed()]:
+            del self._aclients[old]  # already closed with its loop
+        entry = self._aclients[loop] = (client, _loop_closer(client))
+        return entry
 
     def close(self) -> None:
         """Close the sync client; safe to call twice. Async clients close with `aclose`,

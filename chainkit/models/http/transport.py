@@ -180,7 +180,7 @@ class HTTPTransport:
 
     async def _apost_once(self, url: str, shown: str, content: bytes) -> Any:
         deadline = self.deadline()
-        client = self.clients.async_()
+        client = await self.clients.aready()
         try:
             response = await client.send(
                 client.build_request("POST", url, content=content, **self.clients.async_extra),
@@ -287,7 +287,7 @@ class HTTPTransport:
     async def _astream_once(
         self, url: str, content: bytes, state: StreamAttempt[T]
     ) -> AsyncGenerator[T, None]:
-        client = self.clients.async_()
+        client = await self.clients.aready()
         try:
             response = await client.send(
                 client.build_request("POST", url, content=content, **self.clients.async_extra),
