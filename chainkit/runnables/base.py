@@ -52,7 +52,8 @@ def _quiet(config: RunnableConfig | None) -> bool:
     if config is not None:
         if type(config) is not dict or not config.keys() <= CONFIG_KEYS:
             check_config(config)
-        if config.get("callbacks"):
+        if config.get("callbacks") or _ctx.global_listeners:
+            check_config(config)  # the observed path reads every value: check them first
             return False
     return not _ctx.global_listeners
 

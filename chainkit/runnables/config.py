@@ -54,7 +54,37 @@ def check_config(config: object) -> RunnableConfig | None:
         raise ValueError(
             f"unknown config key(s) {sorted(unknown)}; valid keys: {sorted(CONFIG_KEYS)}"
         )
+    for key, value in config.items():
+        check = _VALUE_CHECKS.get(key)
+        if check is not None and not check[0](value):
+            raise check[2](
+                f"config {key} must be {check[1]}, got {type(value).__name__}: {value!r:.80}"
+            )
     return config  # type: ignore[return-value]
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(t, str) for t in value)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+# Keys whose values chainkit reads: a wrong value fails here, naming the key, rather than
+# deep inside a call ("'int' object is not iterable"). callbacks takes many shapes.
+# Limits raise ValueError (as batch always has), the others TypeError.
+_VALUE_CHECKS: dict[str, tuple[Any, str, type[Exception]]] = {
+    "tags": (_is_str_list, "a list of str", TypeError),
+    "metadata": (lambda v: isinstance(v, dict), "a dict", TypeError),
+    "configurable": (lambda v: isinstance(v, dict), "a dict", TypeError),
+    "run_name": (lambda v: isinstance(v, str), "a str", TypeError),
+    "run_id": (lambda v: isinstance(v, UUID), "a UUID", TypeError),
+    "max_concurrency": (
+        lambda v: v is None or _is_count(v), "a positive int or None", ValueError
+    ),
+    "recursion_limit": (_is_count, "a positive int", ValueError),
+}
 
 
 def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
