@@ -29,6 +29,8 @@ def parse_partial_json(text: str) -> Any:
         return json.loads(text, strict=False)
     except json.JSONDecodeError as error:
         first_error = error
+    except RecursionError:  # model output nested thousands deep must not crash a stream
+        raise ValueError("not a JSON prefix: nested too deeply to parse") from None
     repaired = _close_open_tokens(text)
     if repaired is None:
         raise ValueError(f"not a JSON prefix: {first_error}") from first_error
@@ -39,6 +41,8 @@ def parse_partial_json(text: str) -> Any:
             return json.loads(body[:end] + closers, strict=False)
         except json.JSONDecodeError:
             continue
+        except RecursionError:
+            raise ValueError("not a JSON prefix: nested too deeply to parse") from None
     raise ValueError(f"not a JSON prefix: {first_error}") from first_error
 
 

@@ -125,7 +125,7 @@ def default_tool_parser(
         name, arguments, call_id = function.get("name"), function.get("arguments"), raw.get("id")
         try:
             args = json.loads(arguments) if arguments else {}
-        except (json.JSONDecodeError, TypeError) as error:
+        except (json.JSONDecodeError, TypeError, RecursionError) as error:
             message = f"arguments are not valid JSON: {error}"
             invalid.append(invalid_tool_call(name=name, args=arguments, id=call_id, error=message))
             continue

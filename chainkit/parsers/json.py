@@ -196,7 +196,12 @@ def _diff(prev: Any, new: Any, path: str, ops: list[dict[str, Any]]) -> None:
                 ops.append({"op": "add", "path": sub, "value": value})
     elif type(prev) is list and type(new) is list:
         common = min(len(prev), len(new))
-        for i in range(common):
+        start = 0
+        # Successive snapshots share their finished items: skip an equal prefix at C speed
+        # (identity short-circuits each comparison) instead of visiting every item.
+        if common > 1 and prev[: common - 1] == new[: common - 1]:
+            start = common - 1
+        for i in range(start, common):
             _diff(prev[i], new[i], f"{path}/{i}", ops)
         for i in range(common, len(new)):
             ops.append({"op": "add", "path": f"{path}/{i}", "value": new[i]})
