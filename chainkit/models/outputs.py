@@ -16,12 +16,13 @@ message=AIMessage(content='hi'))]], llm_output={...}, run=[RunInfo(run_id=UUID('
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from copy import deepcopy
 from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
-from pydantic import BaseModel, Field, SerializeAsAny, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, TypeAdapter, field_validator
 
 from chainkit.messages import AnyMessage, BaseMessage, BaseMessageChunk, merge_dicts
 
@@ -39,6 +40,9 @@ __all__ = [
 
 class _Result(BaseModel):
     """Shared repr: non-default fields only, never the ``type`` tag."""
+
+    # Build each class's schema on first use, not at import.
+    model_config = ConfigDict(defer_build=True)
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         fields = type(self).model_fields
@@ -119,7 +123,7 @@ class ChatGeneration(Generation):
     def _message_from_dict(cls, value: Any) -> Any:
         # A dumped result reads back with each message's own class, picked by its type tag.
         if isinstance(value, dict):
-            return _ANY_MESSAGE.validate_python(value)
+            return _any_message().validate_python(value)
         return value
 
 
@@ -156,7 +160,10 @@ class ChatGenerationChunk(ChatGeneration):
         )
 
 
-_ANY_MESSAGE: TypeAdapter[BaseMessage] = TypeAdapter(AnyMessage)
+@functools.cache
+def _any_message() -> TypeAdapter[BaseMessage]:
+    # Only reading dumped results back needs it: built on first use (~20 ms), not at import.
+    return TypeAdapter(AnyMessage)
 
 
 def _merge_info(

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from chainkit.messages import BaseMessage, HumanMessage, get_buffer_string
 
@@ -26,6 +26,8 @@ class PromptValue(BaseModel, ABC):
         >>> value.to_messages()
         [HumanMessage(content='Tell me a joke')]
     """
+
+    model_config = ConfigDict(defer_build=True)  # schema built on first use, not at import
 
     @abstractmethod
     def to_string(self) -> str:
