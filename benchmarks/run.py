@@ -66,6 +66,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     args = ap.parse_args()
     rows: list[dict[str, object]] = []
+    tables: list[str] = []  # markdown tables a script prints itself (e.g. tokens/s)
     failed: list[str] = []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)])}
     for script in args.only or SCRIPTS:
@@ -81,6 +82,9 @@ def main() -> int:
             if line.startswith("{"):
                 rows.append(json.loads(line))
                 print("   ", line, flush=True)
+            elif line.lstrip().startswith("|"):
+                tables.append(line.strip())
+                print("    " + line, flush=True)
             elif line.strip():
                 print("    " + line, flush=True)
         if proc.returncode != 0:
@@ -99,8 +103,11 @@ def main() -> int:
         note = str(row.get("note") or "")
         if extra:
             note = (note + " " + "; ".join(f"{k}: {_fmt(v)}" for k, v in extra.items())).strip()
-        table.append(f"| {row['scenario']}{' — ' + note if note else ''} | {row['unit']} | "
+        name = f"{row['scenario']}{' — ' + note if note else ''}".replace("|", "\\|")
+        table.append(f"| {name} | {row['unit']} | "
                      f"{_fmt(ck)} | {_fmt(lc)} | {ratio} | {target} |")
+    if tables:
+        table += ["", "Tables printed by scenarios:", "", *tables]
     report = "\n".join(table)
     print(report)
     if not args.quick:
