@@ -50,6 +50,8 @@ T = TypeVar("T")
 def _quiet(config: RunnableConfig | None) -> bool:
     """True when nobody observes this call: no callbacks in config, no global listener."""
     if config is not None:
+        if type(config) is dict and type(config.get("callbacks")) is _ctx.ParentRun:
+            return False  # a child of a traced call: the root checked this config
         if type(config) is not dict or not config.keys() <= CONFIG_KEYS:
             check_config(config)
         if config.get("callbacks") or _ctx.global_listeners:

@@ -180,7 +180,7 @@ async def drive(
     if isinstance(callbacks, ParentRun):
         # Called inside a traced run: join its tracer for the duration of this call.
         outer_tracer = callbacks.run.tracer
-        outer_tracer.listeners.append(listener)
+        outer_tracer.add(listener)
     elif callbacks is None:
         cfg["callbacks"] = [listener]
     elif isinstance(callbacks, (list, tuple)):
@@ -210,5 +210,4 @@ async def drive(
         # Let the task finish its clean-up (closing the streams inside it) before returning.
         await asyncio.gather(task, return_exceptions=True)
         if outer_tracer is not None:
-            with contextlib.suppress(ValueError):
-                outer_tracer.listeners.remove(listener)
+            outer_tracer.remove(listener)

@@ -22,7 +22,6 @@ LangChain-style callback handlers (``on_chain_start``, ``on_llm_new_token``, ...
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
@@ -71,20 +70,40 @@ class RunListener(Protocol):
 
 # uuid7 state: a process-wide counter stands in for a lock. ``next()`` on itertools.count is
 # atomic under the GIL, so ids stay unique and ordered within a millisecond across threads.
+# The "random" bits are a per-process random base stepped by the counter: an id is then a pure
+# function of (start time, counter), so a run can compute its id lazily, from any thread, and
+# always get the same one.
 _counter = itertools.count()
+_RAND_BITS = 42
+_rand_base = random.getrandbits(_RAND_BITS)
+_RAND_STEP = 0x2545F4914F6CDD1D & ((1 << _RAND_BITS) - 1) | 1  # odd: a bijection mod 2**42
 
 
-def _uuid7_int() -> int:
+def _reseed() -> None:
+    # A forked child must not repeat its parent's ids.
+    global _rand_base
+    _rand_base = random.getrandbits(_RAND_BITS)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed)
+
+
+def _uuid7_int(time_ns: int | None = None, seq: int | None = None) -> int:
     # 48-bit ms timestamp | version 7 | 32-bit process counter (orders ids within one ms)
-    # spread over rand_a and the top of rand_b | variant | 42 random bits.
-    seq = next(_counter) & 0xFFFFFFFF
+    # spread over rand_a and the top of rand_b | variant | 42 bits from the per-process base.
+    if seq is None:
+        seq = next(_counter)
+    if time_ns is None:
+        time_ns = time.time_ns()
+    seq &= 0xFFFFFFFF
     return (
-        (time.time_ns() // 1_000_000) << 80
+        (time_ns // 1_000_000) << 80
         | 0x7000 << 64
         | (seq >> 20) << 64
         | 0b10 << 62
         | (seq & 0xFFFFF) << 42
-        | random.getrandbits(42)
+        | (_rand_base + seq * _RAND_STEP) & ((1 << _RAND_BITS) - 1)
     )
 
 
@@ -103,22 +122,29 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _datetime(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, timezone.utc)
+
+
 class Run:
     """One call of one runnable: what went in, what came out, when, and under which parent.
 
     Attributes follow LangSmith's run record. ``extra`` holds ``invocation_params`` for model
     runs, and ``usage`` their token usage (``input_tokens``, ``output_tokens``, ...) once they end.
+
+    A run is made on every traced call, so it records only what is cheap (a counter, the clock
+    in nanoseconds, references to its inputs); the id, the datetimes and ``serialized`` are
+    derived when first read, usually off the chain's thread by a listener.
     """
 
     __slots__ = (
-        "_child_names", "end_time", "error", "extra", "id", "inputs", "metadata", "name",
-        "outputs", "parent", "parent_run_id", "run_type", "serialized", "start_time", "tags",
-        "trace_id", "tracer", "usage",
+        "_child_names", "_end_ns", "_id", "_seq", "_serialized", "error", "extra", "inputs",
+        "metadata", "name", "outputs", "parent", "root", "run_type", "start_ns", "tags",
+        "tracer", "usage",
     )
 
     def __init__(
         self,
-        *,
         name: str,
         run_type: str,
         inputs: Any,
@@ -130,24 +156,63 @@ class Run:
         extra: dict[str, Any] | None = None,
         serialized: dict[str, Any] | None = None,
     ) -> None:
-        self.id = run_id or uuid7()
+        self.start_ns = time.time_ns()
+        """Start, in ns since the epoch (`start_time` as an int)."""
+        self._seq = next(_counter)
+        self._id = run_id
         self.parent = parent
-        self.parent_run_id = parent.id if parent is not None else None
-        self.trace_id: UUID = parent.trace_id if parent is not None else self.id
+        self.root: Run = self if parent is None else parent.root
+        """The root run of this run's tree (the trace)."""
         self.name = name
         self.run_type = run_type
         self.inputs = inputs
         self.outputs: Any = None
         self.error: BaseException | None = None
-        self.start_time = now()
-        self.end_time: datetime | None = None
-        self.tags = tags or []
-        self.metadata = metadata or {}
-        self.extra = extra or {}
+        self._end_ns: int | None = None
+        self.tags = tags if tags is not None else []
+        self.metadata = metadata if metadata is not None else {}
+        self.extra = extra if extra is not None else {}
         self.tracer = tracer
         self._child_names: dict[str, int] | None = None
-        self.serialized = serialized or {"name": name}
+        self._serialized = serialized
         self.usage: dict[str, int] | None = None
+
+    @property
+    def id(self) -> UUID:
+        """This run's id: a uuid7 made from its start time (or the config's ``run_id``)."""
+        run_id = self._id
+        if run_id is None:
+            run_id = self._id = UUID(int=_uuid7_int(self.start_ns, self._seq))
+        return run_id
+
+    @property
+    def trace_id(self) -> UUID:
+        """The root run's id."""
+        return self.root.id
+
+    @property
+    def parent_run_id(self) -> UUID | None:
+        return self.parent.id if self.parent is not None else None
+
+    @property
+    def start_time(self) -> datetime:
+        return _datetime(self.start_ns)
+
+    @property
+    def end_ns(self) -> int | None:
+        """End, in ns since the epoch; None while the run is open."""
+        return self._end_ns
+
+    @property
+    def end_time(self) -> datetime | None:
+        return None if self._end_ns is None else _datetime(self._end_ns)
+
+    @property
+    def serialized(self) -> dict[str, Any]:
+        """LangChain's ``serialized`` argument of ``on_*_start`` callbacks."""
+        if self._serialized is None:
+            self._serialized = {"name": self.name}
+        return self._serialized
 
     @property
     def parent_ids(self) -> list[str]:
@@ -171,31 +236,96 @@ class Run:
 
 
 class Tracer:
-    """The listeners observing one run tree; shared by every run in it."""
+    """The listeners observing one run tree; shared by every run in it.
 
-    __slots__ = ("listeners",)
+    Each run emits a start and an end (and a chunk per streamed output), so the listeners'
+    bound methods for those events are looked up once per change of listeners, not per event.
+    """
+
+    __slots__ = ("_ends", "_listeners", "_starts", "_streams")
 
     def __init__(self, listeners: Sequence[object]) -> None:
-        self.listeners = list(listeners)
+        self._listeners = list(listeners)
+        self._bind()
+
+    @property
+    def listeners(self) -> tuple[object, ...]:
+        return tuple(self._listeners)
+
+    def add(self, listener: object) -> None:
+        self._listeners.append(listener)
+        self._bind()
+
+    def remove(self, listener: object) -> None:
+        """Detach ``listener``; no error if it is not attached."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+            self._bind()
+
+    def _bind(self) -> None:
+        starts, ends, streams = [], [], []
+        for x in self._listeners:
+            has_start, has_end, has_stream = _events_of(type(x))
+            if has_start:
+                starts.append((x, x.on_run_start))  # type: ignore[attr-defined]
+            if has_end:
+                ends.append((x, x.on_run_end))  # type: ignore[attr-defined]
+            if has_stream:
+                streams.append((x, x.on_run_stream))  # type: ignore[attr-defined]
+        self._starts, self._ends, self._streams = tuple(starts), tuple(ends), tuple(streams)
+
+    def _methods(self, name: str) -> tuple[tuple[object, Callable[..., Any]], ...]:
+        found = ((x, getattr(x, name, None)) for x in self._listeners)
+        return tuple((x, fn) for x, fn in found if callable(fn))
 
     def emit(self, method: str, *args: Any) -> None:
-        for listener in tuple(self.listeners):
-            fn: Callable[..., Any] | None = getattr(listener, method, None)
-            if fn is None:
-                continue
+        self._deliver(self._methods(method), method, args)
+
+    def start(self, run: Run) -> None:
+        if self._starts:
+            self._deliver(self._starts, "on_run_start", (run,))
+
+    def end(self, run: Run) -> None:
+        if self._ends:
+            self._deliver(self._ends, "on_run_end", (run,))
+
+    def stream(self, run: Run, chunk: Any) -> None:
+        if self._streams:
+            self._deliver(self._streams, "on_run_stream", (run, chunk))
+
+    def _deliver(
+        self, methods: tuple[tuple[object, Callable[..., Any]], ...], name: str,
+        args: tuple[Any, ...],
+    ) -> None:
+        for listener, fn in methods:
             try:
                 fn(*args)
             except Exception:
-                logger.exception("listener %r raised in %s; detaching it", listener, method)
-                with contextlib.suppress(ValueError):
-                    self.listeners.remove(listener)
+                logger.exception("listener %r raised in %s; detaching it", listener, name)
+                self.remove(listener)
 
     async def adrain(self) -> None:
         """Wait for listeners that deliver in the background (async callback handlers)."""
-        for listener in tuple(self.listeners):
+        for listener in tuple(self._listeners):
             drain = getattr(listener, "adrain", None)
             if drain is not None:
                 await drain()
+
+
+# listener class -> whether it defines on_run_start, on_run_end, on_run_stream. A failed
+# getattr raises and catches AttributeError inside, which would cost more than the rest of a
+# root run's set-up.
+_events: dict[type, tuple[bool, bool, bool]] = {}
+
+
+def _events_of(cls: type) -> tuple[bool, bool, bool]:
+    found = _events.get(cls)
+    if found is None:
+        found = _events[cls] = tuple(  # type: ignore[assignment]
+            callable(getattr(cls, name, None))
+            for name in ("on_run_start", "on_run_end", "on_run_stream")
+        )
+    return found  # type: ignore[return-value]
 
 
 #: The run whose code is executing right now, for `dispatch_custom_event` calls that pass no
@@ -253,42 +383,48 @@ def start_run(
     ``aio`` says the call is async: a root run then delivers to callback handlers off the event
     loop, and its caller awaits them with `aend_run`.
     """
-    parent: Run | None = None
-    local_tags: tuple[str, ...] = ()
-    if isinstance(callbacks, ParentRun):
-        parent, local_tags = callbacks.run, callbacks.tags
-        tracer = parent.tracer
+    cfg = config or _NO_CONFIG
+    if type(callbacks) is ParentRun:
+        parent: Run | None = callbacks.run
+        local_tags = callbacks.tags
+        tracer = callbacks.run.tracer
+        if "run_name" in cfg:
+            name = cfg["run_name"]
     else:
-        handlers: list[object] = [] if callbacks is None else (
-            list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
-        )
-        tracer = Tracer([*(_adapt(h, aio) for h in handlers), *global_listeners])
-    cfg = config or {}
-    tags = [*cfg.get("tags", ()), *local_tags] if (local_tags or cfg.get("tags")) else []
-    if parent is None or "run_name" in cfg:
+        parent, local_tags = None, ()
+        if callbacks is None or (type(callbacks) in (list, tuple) and not callbacks):
+            tracer = Tracer(global_listeners)
+        else:
+            handlers = callbacks if isinstance(callbacks, (list, tuple)) else (callbacks,)
+            tracer = Tracer([*[_adapt(h, aio) for h in handlers], *global_listeners])
         name = cfg.get("run_name", name)
+    tags = cfg.get("tags")
+    metadata = cfg.get("metadata")
     run = Run(
-        name=name,
-        run_type=run_type,
-        inputs=inputs,
-        tracer=tracer,
-        parent=parent,
-        run_id=cfg.get("run_id"),
-        tags=tags,
-        metadata=dict(cfg.get("metadata", {})),
-        extra=extra,
+        name,
+        run_type,
+        inputs,
+        tracer,
+        parent,
+        cfg.get("run_id"),
+        [*tags, *local_tags] if tags else list(local_tags),
+        dict(metadata) if metadata else {},
+        extra,
     )
-    tracer.emit("on_run_start", run)
+    tracer.start(run)
     return run
+
+
+_NO_CONFIG: dict[str, Any] = {}
 
 
 def end_run(run: Run, outputs: Any = None, error: BaseException | None = None) -> None:
     run.outputs = outputs
     run.error = error
-    run.end_time = now()
+    run._end_ns = time.time_ns()
     if run.run_type in MODEL_RUN_TYPES:
         run.usage = getattr(outputs, "usage_metadata", None)
-    run.tracer.emit("on_run_end", run)
+    run.tracer.end(run)
 
 
 async def aend_run(run: Run, outputs: Any = None, error: BaseException | None = None) -> None:
@@ -300,12 +436,18 @@ async def aend_run(run: Run, outputs: Any = None, error: BaseException | None = 
 
 
 def stream_chunk(run: Run, chunk: Any) -> None:
-    run.tracer.emit("on_run_stream", run, chunk)
+    run.tracer.stream(run, chunk)
 
 
 def child_config(config: dict[str, Any] | None, run: Run, *tags: str) -> dict[str, Any]:
     """The config a traced run gives a child: inherited tags/metadata, the run as parent."""
-    out = {k: v for k, v in (config or {}).items() if k not in ("run_name", "run_id")}
+    if not config:
+        return {"callbacks": ParentRun(run, tags)}
+    out = config.copy()
+    if "run_name" in out:
+        del out["run_name"]
+    if "run_id" in out:
+        del out["run_id"]
     out["callbacks"] = ParentRun(run, tags)
     return out
 
@@ -326,11 +468,10 @@ class _TracingFromEnv:
                            "tracing is off", exc_info=True)
             store = None
         remove_global_listener(self)
-        listeners = run.tracer.listeners
-        with contextlib.suppress(ValueError):
-            listeners.remove(self)
-        if store is not None and store not in listeners:
-            listeners.append(store)
+        tracer = run.tracer
+        tracer.remove(self)
+        if store is not None and store not in tracer.listeners:
+            tracer.add(store)
             store.on_run_start(run)
 
 

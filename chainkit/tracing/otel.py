@@ -64,10 +64,6 @@ _REQUEST_PARAMS = {
 _CONTENT_CHARS = 16 * 1024
 
 
-def _ns(run_time: Any) -> int:
-    return int(run_time.timestamp() * 1e9)
-
-
 def _scalar(value: Any) -> bool:
     return isinstance(value, (str, bool, int, float))
 
@@ -111,7 +107,7 @@ class OTelExporter:
             attrs.update({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": run.name})
             name = f"execute_tool {run.name}"
         self._spans[run.id] = self._tracer.start_span(
-            name, context=context, kind=kind, attributes=attrs, start_time=_ns(run.start_time)
+            name, context=context, kind=kind, attributes=attrs, start_time=run.start_ns
         )
 
     def on_run_end(self, run: Run) -> None:
@@ -127,7 +123,7 @@ class OTelExporter:
             span.set_status(Status(StatusCode.ERROR, f"{type(run.error).__name__}"))
             span.set_attribute("error.type", type(run.error).__qualname__)
             span.record_exception(run.error)
-        span.end(end_time=_ns(run.end_time) if run.end_time is not None else None)
+        span.end(end_time=run.end_ns)
 
     # ---- attributes -----------------------------------------------------------------------
     @staticmethod

@@ -130,8 +130,8 @@ class RowMaker:
         self._open: dict[Any, _Totals] = {}
 
     def row(self, project: str, run: Run) -> tuple[Any, ...]:
-        start = run.start_time.timestamp()
-        end = run.end_time.timestamp() if run.end_time is not None else start
+        start = run.start_ns / 1e9
+        end = run.end_ns / 1e9 if run.end_ns is not None else start
         is_model = run.run_type in MODEL_RUN_TYPES
         tokens = _tokens(run.usage) if is_model else (None, None, None)
         overhead_ms: float | None = None

@@ -100,7 +100,7 @@ class TraceStore:
         self.failed = 0
         """Runs that could not be serialised or written (logged)."""
         self._queue: deque[Any] = deque()
-        self._roots: dict[Any, str] = {}
+        self._roots: dict[Run, str] = {}  # open root runs -> their project
         self._rows = RowMaker(max_chars)
         self._wake = threading.Event()
         self._drop_lock = threading.Lock()
@@ -125,14 +125,11 @@ class TraceStore:
         if isinstance(project, str):
             roots = self._roots
             if len(roots) >= _MAX_OPEN_ROOTS:  # roots that never ended: forget the oldest
-                roots.pop(next(iter(roots), None), None)
-            roots[run.trace_id] = project
+                del roots[next(iter(roots))]
+            roots[run] = project
 
     def on_run_end(self, run: Run) -> None:
-        if run.parent is None:
-            project = self._roots.pop(run.trace_id, None)
-        else:
-            project = self._roots.get(run.trace_id)
+        project = self._roots.pop(run, None) if run.parent is None else self._roots.get(run.root)
         if project is None:
             return
         queue = self._queue

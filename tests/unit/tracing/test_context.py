@@ -26,9 +26,9 @@ def run_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     count = [0]
     original = Run.__init__
 
-    def counting(self: Run, **kwargs: Any) -> None:
+    def counting(self: Run, *args: Any, **kwargs: Any) -> None:
         count[0] += 1
-        original(self, **kwargs)
+        original(self, *args, **kwargs)
 
     monkeypatch.setattr(Run, "__init__", counting)
     return count

@@ -85,7 +85,7 @@ def test_a_run_that_cannot_be_serialised_is_skipped_not_raised(
     store = TraceStore(db_path, project="p")
     try:
         run = ctx.start_run(None, name="bad", run_type="chain", inputs=1, config=None)
-        run.start_time = "not a datetime"  # type: ignore[assignment]
+        run.extra = None  # type: ignore[assignment]
         store.on_run_start(run)
         store.on_run_end(run)  # the chain's side never raises
         good = RunnableLambda(lambda x: x)
