@@ -114,6 +114,61 @@ def test_uuid7_is_time_ordered_and_version_7() -> None:
     assert all(isinstance(u, UUID) and u.version == 7 for u in ids)
 
 
+def test_a_runs_id_is_made_lazily_and_is_the_same_from_every_thread() -> None:
+    run = ctx.start_run(None, name="x", run_type="chain", inputs=1, config=None)
+    seen: list[UUID] = []
+    threads = [threading.Thread(target=lambda: seen.append(run.id)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 1 and seen[0] == run.id and run.id.version == 7
+    # The id carries the run's start time (ms), like uuid7().
+    assert run.id.int >> 80 == run.start_ns // 1_000_000
+
+
+def test_lazy_run_ids_stay_unique_and_ordered() -> None:
+    runs = [ctx.start_run(None, name="x", run_type="chain", inputs=i, config=None)
+            for i in range(2000)]
+    ids = [r.id for r in reversed(runs)][::-1]  # read in the reverse order of creation
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids, key=lambda u: u.int)
+
+
+def test_run_times_are_utc_datetimes_from_the_ns_clock(recorder: Any) -> None:
+    before = time.time_ns()
+    _three_steps().invoke(1, {"callbacks": [recorder]})
+    root = recorder.runs[0]
+    assert before <= root.start_ns <= root.end_ns
+    assert root.start_time.tzinfo is not None
+    assert root.start_time.timestamp() == pytest.approx(root.start_ns / 1e9, abs=1e-5)
+    assert root.serialized == {"name": "RunnableSequence"}
+
+
+def test_a_tracer_binds_only_the_methods_a_listener_has() -> None:
+    class EndsOnly:
+        def __init__(self) -> None:
+            self.ended: list[str] = []
+
+        def on_run_end(self, run: Run) -> None:
+            self.ended.append(run.name)
+
+    listener, bare = EndsOnly(), object()
+    tracer = ctx.Tracer([listener, bare])
+    run = Run("r", "chain", None, tracer)
+    tracer.start(run)
+    tracer.stream(run, 1)
+    tracer.end(run)
+    assert listener.ended == ["r"]
+    tracer.remove(listener)
+    tracer.remove(listener)  # twice: no error
+    tracer.end(run)
+    assert listener.ended == ["r"] and tracer.listeners == (bare,)
+    tracer.add(listener)
+    tracer.end(run)
+    assert listener.ended == ["r", "r"]
+
+
 # ---- parent links survive threads and tasks -----------------------------------------------
 def _record_threads() -> tuple[Any, dict[str, int]]:
     seen: dict[str, int] = {}
