@@ -177,6 +177,8 @@ def test_fast_and_walked_encodings_agree(loose: bool) -> None:
         ["sk-abcdefghijklmnop", {"note": 'quoted \\"api_key\\":\\"x\\" text'}],
         Settings(name="n", api_key=SecretStr("s"), token="t"),
         HumanMessage("my key is sk-abcdefghijklmnop"),
+        [HumanMessage("é 😀"), AIMessage("x", additional_kwargs={"api_key": "a"})],
+        {},
         {"when": datetime(2024, 1, 1, tzinfo=timezone.utc), "point": Point(1, "pw")},
         "plain text", 3, 2.5, True,
     ]
@@ -184,3 +186,13 @@ def test_fast_and_walked_encodings_agree(loose: bool) -> None:
         text = dumps(value, loose=loose)
         assert text is not None
         assert json.loads(text) == to_jsonable(value, loose=loose), value
+
+
+def test_messages_are_encoded_by_pydantic_core_with_the_same_text() -> None:
+    """Chainkit's own value types skip the Python walk; the JSON is what the walk gives."""
+    message = AIMessage("Bearer abcdefgh12345678 and é", response_metadata={"n": 1})
+    text = dumps(message)
+    assert text is not None and "abcdefgh12345678" not in text and "é" in text
+    walked = json.dumps(message.model_dump(mode="json"), ensure_ascii=False,
+                        separators=(",", ":"))
+    assert text == scrub(walked)
