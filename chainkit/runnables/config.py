@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any, TypedDict, cast
 from uuid import UUID
 
+from chainkit.tracing.context import ParentRun
+
 
 class RunnableConfig(TypedDict, total=False):
     """Options for one call of a runnable, LangChain's names and meaning.
@@ -100,11 +102,23 @@ def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
                 out["tags"] = [*tags, *(t for t in value if t not in tags)]
             elif key in ("metadata", "configurable"):
                 out[key] = {**out.get(key, {}), **value}
-            elif key == "callbacks" and _is_list(value) and _is_list(out.get("callbacks")):
-                out[key] = [*out[key], *value]
+            elif key == "callbacks" and out.get("callbacks"):
+                out[key] = _merge_callbacks(out[key], value)
             else:
                 out[key] = value
     return out  # type: ignore[return-value]
+
+
+def _merge_callbacks(before: Any, after: Any) -> Any:
+    """Lists concatenate; handlers bound to a step inside a traced call join its parent run
+    for that step's subtree (`ParentRun.handlers`); otherwise the later value wins."""
+    if isinstance(after, ParentRun) and _is_list(before):
+        return after.with_handlers(before)
+    if isinstance(before, ParentRun) and _is_list(after):
+        return before.with_handlers(after)
+    if _is_list(before) and _is_list(after):
+        return [*before, *after]
+    return after
 
 
 def _is_list(value: object) -> bool:

@@ -334,13 +334,23 @@ current_run: ContextVar[Run | None] = ContextVar("chainkit_current_run", default
 
 
 class ParentRun:
-    """What a traced call passes to a child as ``config["callbacks"]``: its run, plus step tags."""
+    """What a traced call passes to a child as ``config["callbacks"]``: its run, plus step tags.
 
-    __slots__ = ("run", "tags")
+    ``handlers`` are callbacks bound to the child itself (``child.with_config(callbacks=...)``
+    inside a traced chain): they observe the child's subtree only, as in LangChain.
+    """
 
-    def __init__(self, run: Run, tags: tuple[str, ...] = ()) -> None:
+    __slots__ = ("handlers", "run", "tags")
+
+    def __init__(
+        self, run: Run, tags: tuple[str, ...] = (), handlers: tuple[object, ...] = ()
+    ) -> None:
         self.run = run
         self.tags = tags
+        self.handlers = handlers
+
+    def with_handlers(self, handlers: Sequence[object]) -> ParentRun:
+        return ParentRun(self.run, self.tags, (*self.handlers, *handlers))
 
 
 # Listeners attached to every root run in this process (e.g. the trace store). Kept as a
@@ -388,6 +398,9 @@ def start_run(
         parent: Run | None = callbacks.run
         local_tags = callbacks.tags
         tracer = callbacks.run.tracer
+        if callbacks.handlers:  # this subtree has listeners of its own
+            added = [_adapt(h, aio) for h in callbacks.handlers]
+            tracer = Tracer([*tracer.listeners, *added])
         if "run_name" in cfg:
             name = cfg["run_name"]
     else:
@@ -431,7 +444,7 @@ async def aend_run(run: Run, outputs: Any = None, error: BaseException | None = 
     """`end_run` for async calls: a root run also waits for its background listeners, so when
     ``ainvoke`` returns every async callback handler has seen every event."""
     end_run(run, outputs, error)
-    if run.parent is None:
+    if run.parent is None or run.tracer is not run.parent.tracer:
         await run.tracer.adrain()
 
 

@@ -118,6 +118,37 @@ def test_binding_records_no_run_of_its_own() -> None:
     assert dict(rec.ended)["upper"] == ["seq:step:1"]
 
 
+class ChainEnds:
+    """A LangChain-style callback handler that records which chains ended."""
+
+    def __init__(self) -> None:
+        self.ended: list[Any] = []
+
+    def on_chain_end(self, outputs: Any, **kwargs: Any) -> None:
+        self.ended.append(outputs)
+
+
+def test_callbacks_bound_inside_a_traced_chain_see_their_subtree_only() -> None:
+    outer, inner = ChainEnds(), ChainEnds()
+    sub = (RunnableLambda(lambda x: x + 1) | RunnableLambda(lambda x: x * 10)).with_config(
+        callbacks=[inner])
+    chain = RunnableLambda(lambda x: x - 1) | sub | RunnableLambda(str)
+    assert chain.invoke(1, {"callbacks": [outer]}) == "10"
+    # The subtree: its sequence and its two steps; the outer handler sees every run.
+    assert sorted(map(str, inner.ended)) == ["1", "10", "10"]
+    assert len(outer.ended) == 6
+    inner.ended.clear()
+    assert asyncio.run(chain.ainvoke(1, {"callbacks": [outer]})) == "10"
+    assert sorted(map(str, inner.ended)) == ["1", "10", "10"]
+
+
+def test_callbacks_bound_inside_an_untraced_chain_make_the_step_a_root() -> None:
+    inner = ChainEnds()
+    chain = RunnableLambda(lambda x: x) | RunnableLambda(str).with_config(callbacks=[inner])
+    assert chain.invoke(5) == "5"
+    assert inner.ended == ["5"]
+
+
 # ---- attribute fall-through -----------------------------------------------------------------
 def test_attributes_fall_through_to_the_bound_runnable() -> None:
     bound = Echo().bind(stop=["x"])
