@@ -16,6 +16,7 @@ PKG = ROOT / "chainkit"
 
 # layer -> module prefixes in it (longest prefix wins)
 LAYERS: dict[str, tuple[str, ...]] = {
+    "utility": ("chainkit._lazy",),  # imports nothing of chainkit; usable from every layer
     "values": ("chainkit.messages", "chainkit.prompts.values", "chainkit.models.outputs"),
     "context": ("chainkit.tracing.context",),
     "protocol": ("chainkit.runnables",),
@@ -27,6 +28,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "root": ("chainkit",),
 }
 ALLOWED: dict[str, set[str]] = {
+    "utility": set(),
     "values": {"values"},
     "context": {"context", "values"},
     "protocol": {"protocol", "context", "values"},
@@ -37,6 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     "surfaces": set(LAYERS),
     "root": set(LAYERS),
 }
+for _allowed in ALLOWED.values():
+    _allowed.add("utility")
 
 
 def layer_of(module: str) -> str:
