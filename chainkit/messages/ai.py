@@ -2,20 +2,27 @@
 
 An AI message's ``tool_calls`` are always parsed dicts. Legacy input (raw OpenAI
 ``additional_kwargs["tool_calls"]``) is parsed on construction; a chunk derives its
-``tool_calls`` from its ``tool_call_chunks`` so an aggregated stream reads like a full message.
+``tool_calls`` from its ``tool_call_chunks`` (when first read, so merging a stream stays linear)
+so an aggregated stream reads like a full message.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Union, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast
 
-from pydantic import Field
+from pydantic import Field, WrapSerializer
 from typing_extensions import NotRequired, TypedDict
 
+from chainkit.messages._derived_calls import (
+    DERIVED_FIELDS,
+    dump_tool_calls,
+    install_derived_tool_calls,
+    pending_tool_calls,
+    resolve_tool_calls,
+)
 from chainkit.messages._merge import merge_lists
-from chainkit.messages._partial_json import parse_partial_json
 from chainkit.messages.base import BaseMessage, BaseMessageChunk, MessageContent
 from chainkit.messages.tool import (
     InvalidToolCall,
@@ -23,10 +30,11 @@ from chainkit.messages.tool import (
     ToolCallChunk,
     default_tool_chunk_parser,
     default_tool_parser,
-    invalid_tool_call,
-    tool_call,
     tool_call_chunk,
 )
+
+if TYPE_CHECKING:
+    from pydantic.main import TupleGenerator
 
 
 class InputTokenDetails(TypedDict, total=False):
@@ -121,9 +129,10 @@ class AIMessage(BaseMessage):
         self._init_tool_calls()
 
     def _init_tool_calls(self) -> None:
-        if self.tool_calls or self.invalid_tool_calls:
-            _set_types(self.tool_calls, "tool_call")
-            _set_types(self.invalid_tool_calls, "invalid_tool_call")
+        values = self.__dict__  # plain reads: a chunk's class serves these fields by descriptor
+        if values["tool_calls"] or values["invalid_tool_calls"]:
+            _set_types(values["tool_calls"], "tool_call")
+            _set_types(values["invalid_tool_calls"], "invalid_tool_call")
         elif raw := self.additional_kwargs.get("tool_calls"):
             self.tool_calls, self.invalid_tool_calls = default_tool_parser(raw)
 
@@ -164,8 +173,10 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
     """A streamed piece of an :class:`AIMessage`.
 
     ``tool_calls`` are derived from ``tool_call_chunks``: arguments that parse as (a prefix of)
-    a JSON object make a tool call, anything else an invalid one. Adding chunks merges content,
-    tool call chunks (by ``index``), metadata and usage.
+    a JSON object make a tool call, anything else an invalid one. The parse happens when the
+    calls are first read (or compared, printed, dumped), so ``+`` costs the same however long
+    the arguments so far are. Adding chunks merges content, tool call chunks (by ``index``),
+    metadata and usage.
 
     Example:
         >>> first = AIMessageChunk("", tool_call_chunks=[
@@ -182,6 +193,17 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
     if TYPE_CHECKING:  # keeps content positional for type checkers; see BaseMessage.__init__
         def __init__(self, content: MessageContent, **kwargs: Any) -> None: ...
 
+    # Redeclared to dump a still-unparsed value (see _derived_calls) as its parsed list.
+    tool_calls: Annotated[list[ToolCall], WrapSerializer(dump_tool_calls)] = Field(
+        default_factory=list
+    )
+    """The tool calls, derived from ``tool_call_chunks``."""
+
+    invalid_tool_calls: Annotated[
+        list[InvalidToolCall], WrapSerializer(dump_tool_calls)
+    ] = Field(default_factory=list)
+    """Derived tool calls whose arguments did not parse."""
+
     tool_call_chunks: list[ToolCallChunk] = Field(default_factory=list)
     """The streamed pieces of tool calls in this chunk."""
 
@@ -189,19 +211,34 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
     """``"last"`` on the final chunk of a stream."""
 
     def _init_tool_calls(self) -> None:
-        if not self.tool_call_chunks:
+        values = self.__dict__
+        if not values["tool_call_chunks"]:
             raw = self.additional_kwargs.get("tool_calls")
-            if raw and not (self.tool_calls or self.invalid_tool_calls):
+            if raw and not (values["tool_calls"] or values["invalid_tool_calls"]):
                 self.tool_call_chunks = default_tool_chunk_parser(raw)
             else:
                 super()._init_tool_calls()
-                if self.tool_calls or self.invalid_tool_calls:
+                if values["tool_calls"] or values["invalid_tool_calls"]:
                     self.tool_call_chunks = _chunks_of_calls(
-                        self.tool_calls, self.invalid_tool_calls
+                        values["tool_calls"], values["invalid_tool_calls"]
                     )
                 return
         _set_types(self.tool_call_chunks, "tool_call_chunk")
-        self.tool_calls, self.invalid_tool_calls = _parse_tool_call_chunks(self.tool_call_chunks)
+        # Parsed on first read (see _derived_calls): merging a stream stays linear.
+        values["tool_calls"], values["invalid_tool_calls"] = pending_tool_calls(
+            self.tool_call_chunks
+        )
+        self.__pydantic_fields_set__.update(DERIVED_FIELDS)
+
+    # The rest of pydantic's ways to hand out the instance dict: parse pending calls first.
+    def __iter__(self) -> TupleGenerator:
+        """Yield ``(field, value)`` pairs, as pydantic models do."""
+        resolve_tool_calls(self.__dict__)
+        return super().__iter__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        resolve_tool_calls(self.__dict__)
+        return super().__getstate__()
 
     def _merged_fields(self, others: Sequence[BaseMessageChunk]) -> dict[str, Any]:
         fields = super()._merged_fields(others)
@@ -236,22 +273,7 @@ def _chunks_of_calls(
     return chunks
 
 
-def _parse_tool_call_chunks(
-    chunks: Sequence[ToolCallChunk],
-) -> tuple[list[ToolCall], list[InvalidToolCall]]:
-    calls: list[ToolCall] = []
-    invalid: list[InvalidToolCall] = []
-    for chunk in chunks:
-        text = chunk["args"]
-        try:
-            args = parse_partial_json(text) if text else {}
-        except ValueError:
-            args = None
-        if isinstance(args, dict):
-            calls.append(tool_call(name=chunk["name"] or "", args=args, id=chunk["id"]))
-        else:
-            invalid.append(invalid_tool_call(name=chunk["name"], args=text, id=chunk["id"]))
-    return calls, invalid
+install_derived_tool_calls(AIMessageChunk)
 
 
 def add_ai_message_chunks(left: AIMessageChunk, *others: AIMessageChunk) -> AIMessageChunk:

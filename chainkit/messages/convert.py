@@ -395,8 +395,11 @@ def message_chunk_to_message(chunk: BaseMessage) -> BaseMessage:
         c for c in type(chunk).__mro__
         if issubclass(c, BaseMessage) and not issubclass(c, BaseMessageChunk)
     )
+    # getattr, not the dict's values: an AI chunk's tool calls are parsed on first read.
     data = {
-        k: v for k, v in chunk.__dict__.items() if k not in ("tool_call_chunks", "chunk_position")
+        k: getattr(chunk, k)
+        for k in chunk.__dict__
+        if k not in ("tool_call_chunks", "chunk_position")
     }
     if not target.model_fields["type"].is_required():
         del data["type"]

@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = [
-    "chainkit.messages", "chainkit.messages._merge", "chainkit.messages._partial_json",
+    "chainkit.messages", "chainkit.messages._derived_calls", "chainkit.messages._merge",
+    "chainkit.messages._partial_json",
     "chainkit.messages.ai", "chainkit.messages.base", "chainkit.messages.chat",
     "chainkit.messages.convert", "chainkit.messages.function", "chainkit.messages.human",
     "chainkit.messages.serde", "chainkit.messages.system", "chainkit.messages.tool",
