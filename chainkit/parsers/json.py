@@ -5,10 +5,14 @@ the first ``{`` or ``[`` and ignores text around it (fences included); when that
 answer has a fenced block, the block is tried too. A bare JSON scalar (``42``, ``"yes"``) is
 accepted when the answer holds no ``{`` or ``[`` at all.
 
-Streaming yields the whole value parsed so far each time it changes (see
-`chainkit.parsers.partial_json`), then ends with exactly what ``invoke`` would return for the
-full text, or raises what ``invoke`` would raise: a stream cut off mid-document ends with an
-`OutputParserException` after its partial values (LangChain silently stops instead).
+Streaming yields the whole value parsed so far each time it changes, then ends with exactly
+what ``invoke`` would return for the full text, or raises what ``invoke`` would raise: a stream
+cut off mid-document ends with an `OutputParserException` after its partial values (LangChain
+silently stops instead), and a piece in which the text stops being JSON yields nothing new.
+Successive values share their finished parts (treat them as read-only), and a large document
+yields a value every few pieces rather than on every change, so streaming stays ``O(N)`` (see
+`chainkit.parsers.partial_json`). With ``diff=True`` every change yields JSON-patch operations,
+computed from the part being written: ``O(N)`` in total too.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,7 +28,7 @@ from pydantic import BaseModel
 from chainkit.models.outputs import Generation
 from chainkit.parsers.base import BaseTransformOutputParser, StreamDecoder
 from chainkit.parsers.exceptions import OutputParserException, position, preview
-from chainkit.parsers.partial_json import MAX_DEPTH, NOTHING, PartialJsonDecoder
+from chainkit.parsers.partial_json import MAX_DEPTH, NOTHING, Container, PartialJsonDecoder
 
 __all__ = ["JsonOutputParser", "json_patch", "loads_json_output"]
 
@@ -215,6 +220,143 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+class _PatchStream:
+    """JSON-patch operations from the value last shown to a `PartialJsonDecoder`'s value now.
+
+    The document only grows while it streams: only the item last shown in each open container
+    can have changed, and items after it are new. So the operations come from the path being
+    written, without building the value or comparing it with the last one: ``O(changes)``.
+    A piece that repeats a key (the last value wins, in the first one's place) is the
+    exception: its value is built and compared, ``O(N)``.
+    """
+
+    __slots__ = ("_chain", "_done", "_keys", "_lens", "_replaced", "_scalar")
+
+    def __init__(self) -> None:
+        self._chain: list[Container] = []  # the containers that were open, outermost first
+        self._lens: list[int] = []  # how many finished items each one held
+        self._keys: list[str] = []  # per object, the key of the item being written
+        self._scalar: Any = NOTHING  # the unfinished scalar shown in the innermost one
+        # The decoder's replaced values already in the operations: (its list, how many).
+        self._replaced: tuple[list[Any], int] = ([], 0)
+        self._done = False
+
+    def shown(self, decoder: PartialJsonDecoder) -> Any:
+        """The last value the operations built (`NOTHING` before the first)."""
+        if not self._chain:
+            return NOTHING
+        if self._done:
+            return self._chain[0]
+        # Containers only grew since, except for values replaced under a repeated key in
+        # the last piece: put back the ones shown.
+        replaced: list[tuple[dict[str, Any], str, Any]] = decoder.replaced
+        if replaced is self._replaced[0]:
+            replaced = replaced[self._replaced[1] :]
+        child = self._scalar
+        for depth in range(len(self._chain) - 1, -1, -1):
+            container, n = self._chain[depth], self._lens[depth]
+            if isinstance(container, list):
+                items = container[:n]
+                if child is not NOTHING:
+                    items.append(child)
+                child = items
+                continue
+            fields = dict(islice(container.items(), n))
+            for obj, key, old in reversed(replaced):
+                if obj is container and key in fields:
+                    fields[key] = old
+            if child is not NOTHING:
+                fields[self._keys[depth]] = child
+            child = fields
+        return child
+
+    def update(self, decoder: PartialJsonDecoder) -> list[dict[str, Any]]:
+        """The operations for what changed since the last call (``[]``: nothing)."""
+        if self._done or decoder.failed:
+            return []
+        if decoder.done:
+            stack: list[Container] = []
+            keys: list[str] = []
+            pending: Any = NOTHING
+        else:
+            stack, keys, pending = decoder.frontier()
+        ops: list[dict[str, Any]]
+        if not self._chain:
+            value = decoder.value()
+            if value is NOTHING:
+                return []
+            ops = [{"op": "replace", "path": "", "value": value}]
+            if decoder.done:
+                self._chain = [value]
+        elif not decoder.append_only and (
+            decoder.replaced or _repeats_a_key(stack, keys, pending)
+        ):
+            ops = json_patch(self.shown(decoder), decoder.value())
+        else:
+            ops = []
+            self._walk(0, "", stack, keys, pending, decoder, ops)
+        if decoder.done:
+            self._done = True
+        else:
+            self._chain = stack.copy()
+            self._lens = [len(container) for container in stack]
+            self._keys = keys.copy()
+            self._scalar = pending
+            self._replaced = (decoder.replaced, len(decoder.replaced))
+        return ops
+
+    def _walk(
+        self, depth: int, path: str, stack: list[Container], keys: list[str], pending: Any,
+        decoder: PartialJsonDecoder, ops: list[dict[str, Any]],
+    ) -> None:
+        container, n = self._chain[depth], self._lens[depth]
+        innermost = depth == len(self._chain) - 1
+        start = n
+        if not innermost or self._scalar is not NOTHING:
+            # The item after the n finished ones was shown unfinished: it may have changed.
+            key = self._keys[depth]
+            sub = f"{path}/{n}" if isinstance(container, list) else f"{path}/{_escape(key)}"
+            finished = len(container) > n
+            if not innermost:
+                self._walk(depth + 1, sub, stack, keys, pending, decoder, ops)
+            else:
+                if not finished:
+                    now = pending
+                elif isinstance(container, list):
+                    now = container[n]
+                else:
+                    now = container[key]
+                if type(now) is not type(self._scalar) or now != self._scalar:
+                    ops.append({"op": "replace", "path": sub, "value": now})
+            if not finished:
+                return  # still being written: nothing after it yet
+            start = n + 1
+        size = len(container)
+        if isinstance(container, list):  # items finished since
+            for i in range(start, size):
+                ops.append({"op": "add", "path": f"{path}/{i}", "value": container[i]})
+        elif size > start:
+            for key in reversed(list(islice(reversed(container), size - start))):
+                sub = f"{path}/{_escape(key)}"
+                ops.append({"op": "add", "path": sub, "value": container[key]})
+        if depth < len(stack) and stack[depth] is container:  # still open: a new item?
+            child = decoder.open_value(depth + 1) if depth + 1 < len(stack) else pending
+            if child is not NOTHING:
+                slot = str(size) if isinstance(container, list) else _escape(keys[depth])
+                ops.append({"op": "add", "path": f"{path}/{slot}", "value": child})
+
+
+def _repeats_a_key(stack: list[Container], keys: list[str], pending: Any) -> bool:
+    """An unfinished value is being written under a key its object already holds."""
+    last = len(stack) - 1
+    return any(
+        isinstance(container, dict)
+        and (depth < last or pending is not NOTHING)
+        and keys[depth] in container
+        for depth, container in enumerate(stack)
+    )
+
+
 class JsonStreamDecoder(StreamDecoder[Any]):
     """Partial values while the document streams in; the ``invoke`` result at the end.
 
@@ -223,12 +365,15 @@ class JsonStreamDecoder(StreamDecoder[Any]):
         previews: Yield partial values at all (off: only the final value).
     """
 
-    __slots__ = ("_diff", "_last", "_parts", "_scanner", "result")
+    __slots__ = ("_diff", "_last", "_parts", "_patches", "_previews", "_scanner", "result")
 
     def __init__(self, *, diff: bool = False, previews: bool = True) -> None:
-        self._scanner = PartialJsonDecoder(find_start=True, previews=previews)
-        self._parts: list[str] = []
+        # Patches come from the decoder's state, not from comparing snapshots.
+        self._scanner = PartialJsonDecoder(find_start=True, previews=previews and not diff)
+        self._patches = _PatchStream() if diff and previews else None
         self._diff = diff
+        self._previews = previews
+        self._parts: list[str] = []
         self._last: Any = NOTHING
         #: The complete document, once known (`NOTHING` before).
         self.result: Any = NOTHING
@@ -247,10 +392,18 @@ class JsonStreamDecoder(StreamDecoder[Any]):
 
     def feed(self, text: str) -> list[Any]:
         self._parts.append(text)
-        out = self._scanner.feed(text)
-        if self._scanner.done:
-            self.result = self._scanner.value()
-        return self._emit(out[0]) if out else out
+        scanner = self._scanner
+        out = scanner.feed(text)
+        if scanner.done and self.result is NOTHING:
+            self.result = scanner.value()
+            if not self._previews:
+                return self._emit(self.result)
+        if self._patches is not None:
+            ops = self._patches.update(scanner)
+            return [ops] if ops else []
+        if out:
+            self._last = out[0]
+        return out
 
     def flush(self) -> list[Any]:
         if self._scanner.done:
@@ -259,6 +412,8 @@ class JsonStreamDecoder(StreamDecoder[Any]):
         # bracket, a bare scalar, or bad JSON. The full parse decides, or raises.
         value = loads_json_output(self.text)
         self.result = value
+        if self._patches is not None:
+            self._last = self._patches.shown(self._scanner)
         if value == self._last and type(value) is type(self._last):
             return []
         return self._emit(value)

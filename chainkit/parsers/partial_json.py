@@ -12,8 +12,12 @@ however the text is split. ``value()`` completes the prefix the way LangChain's
   or an unfinished escape are dropped: ``{"a`` -> ``{}``, ``[1, tr`` -> ``[1]``;
 - an unfinished number shows its longest valid prefix: ``[1.5e`` -> ``[1.5]``.
 
-Building a snapshot copies only the open containers (the path being written); finished values
-inside them are shared between successive snapshots, so treat snapshots as read-only.
+A snapshot (what ``feed`` returns) copies only the open containers, the path being written:
+the finished values inside them are the same objects in successive snapshots, so treat
+snapshots as read-only. Copying a large open array for every change would make streaming
+``O(N)`` per change, so once the open containers hold more items than the text fed since the
+last snapshot pays for (`COPY_PER_CHAR` items per character), changes wait for more text:
+small documents show every change, large ones a change every few pieces, ``O(N)`` in total.
 
 The grammar is JSON's (``json.loads(..., strict=False)`` by default: raw control characters
 are allowed inside strings), without ``NaN``/``Infinity``, and at most 200 levels deep.
@@ -76,6 +80,40 @@ _scanstring: Callable[[str, int, bool], tuple[str, int]] = _json_decoder.scanstr
 
 Container = Union[dict[str, Any], list[Any]]
 
+#: Items of open containers one character of input pays for copying into snapshots. Unspent
+#: credit carries over, so copies cost at most ``COPY_PER_CHAR * N`` for ``N`` characters: a
+#: change whose snapshot would copy more than the credit saved waits for more text. With
+#: 4-character pieces, open containers of up to 256 items show every change.
+COPY_PER_CHAR: Final = 64
+
+
+def _open_size(stack: list[Container]) -> int:
+    """Items in the open containers: what a snapshot copies."""
+    return sum(map(len, stack))
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    """Equal and of the same type: ``1`` then ``1.0`` is a change."""
+    return type(a) is type(b) and a == b
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal JSON values, telling ``1`` from ``1.0`` and ``True`` from ``1``."""
+    return bool(a == b) and _same_types(a, b)  # == skips shared values at C speed
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    """Equal values (``a == b``) whose numbers and booleans also have the same types."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return all(map(_same_types, a, b))
+    if isinstance(a, dict):
+        return all(_same_types(value, b[key]) for key, value in a.items())
+    return True
+
 
 def _number(text: str) -> int | float:
     """A JSON number token as ``json.loads`` reads it."""
@@ -115,8 +153,9 @@ class PartialJsonDecoder:
     Args:
         find_start: Skip text before the first ``{`` or ``[`` (prose, a Markdown fence) and
             ignore text after the document ends. Otherwise the text must be one JSON value.
-        previews: ``feed`` returns the completed prefix whenever it changes. Without, ``feed``
-            returns nothing and only tracks the state (`done`, `failed`).
+        previews: ``feed`` returns the completed prefix whenever it changes (spaced out for
+            large documents: see `COPY_PER_CHAR`). Without, ``feed`` returns nothing and only
+            tracks the state (`done`, `failed`).
         strict: Refuse raw control characters inside strings, like ``json.loads``.
 
     Example:
@@ -130,9 +169,10 @@ class PartialJsonDecoder:
     """
 
     __slots__ = (
-        "_find_start", "_is_key", "_keys", "_last", "_lit", "_lit_value", "_lit_word", "_num",
-        "_offset", "_previews", "_result", "_retyped", "_shown_num_type", "_stack", "_state",
-        "_str_parts", "_str_run", "_strict", "_tail", "changed", "error", "error_pos", "scanned",
+        "_credit", "_dirty", "_find_start", "_is_key", "_keys", "_last", "_lit", "_lit_value",
+        "_lit_word", "_num", "_offset", "_previews", "_result", "_shown_num", "_stack",
+        "_state", "_str_parts", "_str_run", "_strict", "_tail", "append_only", "error",
+        "error_pos", "replaced", "scanned",
     )
 
     def __init__(
@@ -156,10 +196,19 @@ class PartialJsonDecoder:
         self._lit_value: Any = None
         self._result: Any = NOTHING
         self._last: Any = NOTHING
-        self._retyped = False
-        self._shown_num_type: type | None = None
+        # The unfinished number's value in the last snapshot (NOTHING: not in it).
+        self._shown_num: Any = NOTHING
+        # The value has changed since the last snapshot (numbers aside: see _number_changed).
+        self._dirty = False
+        # Copying credit left, in items (see COPY_PER_CHAR).
+        self._credit = 0
         self._offset = 0
-        self.changed = False
+        #: Each value so far extends the previous one: containers only gained items and only
+        #: their last item changed. A repeated object key (the last one wins) ends this.
+        self.append_only = True
+        #: ``(object, key, value)`` for each value the last scanned piece replaced in an
+        #: object with a later value of the same key (oldest first).
+        self.replaced: list[tuple[dict[str, Any], str, Any]] = []
         #: Characters scanned so far, counting re-scanned held-back text: ``O(N)`` for ``N`` fed.
         self.scanned = 0
         #: Why the text is not a JSON prefix, and where (an offset into all text fed).
@@ -178,44 +227,87 @@ class PartialJsonDecoder:
         return self._state == _FAILED
 
     def feed(self, text: str) -> list[Any]:
-        """Scan the next piece; return ``[value so far]`` if it changed (with previews on)."""
+        """Scan the next piece; return ``[value so far]`` if it changed (with previews on).
+
+        See `COPY_PER_CHAR` for when a change in a large document waits for more text. A
+        piece in which the text stops being JSON returns nothing.
+        """
         self._scan(text)
-        if not (self.changed and self._previews):
+        if not self._previews or self._state == _FAILED:
             return []
+        self._credit += COPY_PER_CHAR * len(text)
+        if not self._dirty and not (self._state == _NUMBER and self._number_changed()):
+            return []
+        if self._state == _DONE:
+            return self._snapshot()
+        size = _open_size(self._stack)
+        if size > self._credit:
+            return []
+        self._credit -= size
+        return self._snapshot()
+
+    def flush(self) -> list[Any]:
+        """The value so far if its last change is still held back (see `feed`), else nothing."""
+        if not self._previews or self._state == _FAILED:
+            return []
+        if not self._dirty and not (self._state == _NUMBER and self._number_changed()):
+            return []
+        return self._snapshot()
+
+    def value(self) -> Any:
+        """The document so far with open strings, arrays and objects closed, or `NOTHING`.
+
+        A fresh copy of the open containers; the finished values in them are shared.
+        """
+        if self._state == _DONE:
+            return self._result
+        return self.open_value(0)
+
+    def open_value(self, depth: int) -> Any:
+        """The value so far of the open container ``depth`` levels down (0: the document)."""
+        child = self._pending()
+        keys = self._keys
+        stack = self._stack
+        for level in range(len(stack) - 1, depth - 1, -1):
+            container = stack[level]
+            if child is NOTHING:
+                child = container.copy()
+            elif isinstance(container, list):
+                child = [*container, child]  # one exact-size allocation
+            else:
+                child = {**container, keys[level]: child}
+        return child
+
+    def frontier(self) -> tuple[list[Container], list[str], Any]:
+        """The state behind `value`, for following a document's growth without copying it.
+
+        Returns:
+            The open containers, outermost first, holding their finished items; per open
+            object the key of the item being written (the item after the finished ones); and
+            the unfinished scalar being written in the innermost container, or `NOTHING`.
+            The lists are the decoder's own: read them, never change them, and expect them
+            to change on the next `feed`.
+        """
+        return self._stack, self._keys, self._pending()
+
+    def _snapshot(self) -> list[Any]:
+        self._dirty = False
+        if self._state == _NUMBER:
+            self._shown_num = self._pending()
         value = self.value()
-        if value is NOTHING or (value == self._last and not self._retyped):
+        if value is NOTHING or (not self.append_only and _same(value, self._last)):
             return []
-        self._retyped = False
         self._last = value
         return [value]
 
-    def flush(self) -> list[Any]:
-        """Nothing is held back at the end of the stream: every change was already returned."""
-        return []
-
-    def value(self) -> Any:
-        """The document so far with open strings, arrays and objects closed, or `NOTHING`."""
-        if self._state == _DONE:
-            return self._result
-        child = self._pending()
-        keys = self._keys
-        for depth in range(len(self._stack) - 1, -1, -1):
-            copy = self._stack[depth].copy()
-            if child is not NOTHING:
-                if isinstance(copy, list):
-                    copy.append(child)
-                else:
-                    copy[keys[depth]] = child
-            child = copy
-        return child
-
     # ---- scanning ----------------------------------------------------------------------
     def _scan(self, text: str) -> None:
-        self.changed = False
         state = self._state
         if state == _FAILED or (state == _DONE and self._find_start):
             self._offset += len(text)
             return
+        if self.replaced:
+            self.replaced = []
         s = self._tail + text if self._tail else text
         base = self._offset - len(self._tail)
         self._tail = ""
@@ -233,7 +325,6 @@ class PartialJsonDecoder:
                 j = _NUM_RUN.match(s, i).end()  # type: ignore[union-attr]
                 if j > i:
                     self._num += s[i:j]
-                    self.changed = True
                 if j == n:
                     return
                 self._end_number(s, j, base)
@@ -315,14 +406,18 @@ class PartialJsonDecoder:
         self._stack.append(container)
         self._keys.append("")
         self._state = _FIRST_KEY if c == "{" else _FIRST_ITEM
-        self.changed = True
+        self._dirty = True
 
     def _close(self) -> None:
         self._keys.pop()
         self._complete(self._stack.pop())
 
     def _complete(self, value: Any) -> None:
-        """A value has ended: attach it to its container, or finish the document."""
+        """A value has ended: attach it to its container, or finish the document.
+
+        The value so far already showed the value as far as it was read: the caller marks
+        what is new (`_dirty`).
+        """
         if not self._stack:
             self._result = value
             self._state = _DONE
@@ -331,9 +426,11 @@ class PartialJsonDecoder:
             if isinstance(top, list):
                 top.append(value)
             else:
-                top[self._keys[-1]] = value
+                key = self._keys[-1]
+                if not self.append_only and key in top:
+                    self.replaced.append((top, key, top[key]))
+                top[key] = value
             self._state = _AFTER
-        self.changed = True
 
     def _fail(self, pos: int, reason: str) -> None:
         self._state = _FAILED
@@ -346,7 +443,7 @@ class PartialJsonDecoder:
         self._is_key = is_key
         self._str_parts = []
         if not is_key:
-            self.changed = True  # an empty string appears
+            self._dirty = True  # an empty string appears
 
     def _scan_string(self, s: str, i: int, base: int) -> int:
         n = len(s)
@@ -375,7 +472,7 @@ class PartialJsonDecoder:
             return False
         self._str_parts.append(text)
         if not self._is_key:
-            self.changed = True
+            self._dirty = True
         return True
 
     def _end_string(self) -> None:
@@ -384,6 +481,8 @@ class PartialJsonDecoder:
         if self._is_key:
             self._keys[-1] = text
             self._state = _COLON
+            if self.append_only and text in self._stack[-1]:
+                self.append_only = False  # its value replaces an earlier one
         else:
             self._complete(text)
 
@@ -402,9 +501,9 @@ class PartialJsonDecoder:
         except ValueError as exc:  # an integer too long for int()
             self._fail(base + j - len(num), str(exc))
             return
-        if self._shown_num_type is not None and type(value) is not self._shown_num_type:
-            self._retyped = True  # 1 shown, then 1.0 arrives: equal, but not the same value
-        self._shown_num_type = None
+        if not _same_scalar(value, self._shown_num):
+            self._dirty = True
+        self._shown_num = NOTHING
         self._complete(value)
 
     def _scan_literal(self, s: str, i: int, base: int) -> int:
@@ -415,6 +514,7 @@ class PartialJsonDecoder:
             return len(s)
         self._lit += piece
         if len(self._lit) == len(word):
+            self._dirty = True
             self._complete(self._lit_value)
         return i + len(piece)
 
@@ -431,14 +531,14 @@ class PartialJsonDecoder:
             if m is None:
                 return NOTHING
             try:
-                value = _number(m.group())
+                return _number(m.group())
             except ValueError:
                 return NOTHING
-            if self._shown_num_type is not None and type(value) is not self._shown_num_type:
-                self._retyped = True
-            self._shown_num_type = type(value)
-            return value
         return NOTHING
+
+    def _number_changed(self) -> bool:
+        """The unfinished number shows another value than in the last snapshot."""
+        return not _same_scalar(self._pending(), self._shown_num)
 
 
 def parse_partial_json(s: str, *, strict: bool = False) -> Any:

@@ -282,19 +282,16 @@ def test_streaming_json_parse_is_linear() -> None:
 
 @pytest.mark.parametrize("diff", [False, True], ids=["snapshots", "patches"])
 def test_streaming_json_parser_budget(diff: bool) -> None:
-    """`JsonOutputParser` streaming a 120 KB array in 7-character pieces (15,000 partial
-    values) stays under a second."""
+    """`JsonOutputParser` streaming a 120 KB array in 7-character pieces (15,000 patches, or
+    6,000 partial values: they are spaced out as the array grows) stays under a second."""
     pieces = _document(4000)
     start = time.perf_counter()
     out = list(JsonOutputParser(diff=diff).transform(iter(pieces)))
     elapsed = time.perf_counter() - start
-    assert len(out) > 10_000
+    assert len(out) > (10_000 if diff else 5_000)
     assert elapsed < 1.0, f"took {elapsed:.2f} s"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "each partial value copies and compares the open containers: streaming one growing "
-    "top-level array of N items costs O(N) per item"))
 def test_streaming_json_parser_is_linear() -> None:
     def cost(items: int) -> float:
         pieces = _document(items)
@@ -307,9 +304,6 @@ def test_streaming_json_parser_is_linear() -> None:
     assert ratio < 12, f"8x the input took {ratio:.1f}x the time"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AIMessageChunk re-parses all tool-call arguments so far on every merge "
-    "(messages._partial_json), in a Python loop: O(N) per chunk, O(N^2) per stream"))
 def test_streamed_tool_call_arguments_are_linear() -> None:
     """Merging streamed tool-call argument pieces into one message is O(N) overall."""
 
@@ -325,8 +319,10 @@ def test_streamed_tool_call_arguments_are_linear() -> None:
         assert total.tool_calls[0]["args"] == {"items": list(range(items))}
         return time.perf_counter() - start
 
-    small, large = cost(250), cost(2000)
-    assert large / small < 12, f"8x the input took {large / small:.1f}x the time"
+    small = min(cost(250) for _ in range(3))
+    large = min(cost(2000) for _ in range(3))
+    # 2000 items make 9.4x the pieces of 250 (longer numbers): ~9.4 if linear, ~80 if not.
+    assert large / small < 13, f"8x the input took {large / small:.1f}x the time"
 
 
 # ---- tool-call arguments --------------------------------------------------------------------

@@ -304,6 +304,60 @@ async def test_diff_mode_patches_rebuild_the_value(aiter_of: Any) -> None:
     assert state == doc
 
 
+def test_diff_mode_yields_every_change_of_a_large_document() -> None:
+    text = json.dumps({"items": [{"id": i, "name": f"n{i}"} for i in range(1500)]})
+    chunks = chunks_of(text, 3)
+    patches = list(JsonOutputParser(diff=True).transform(iter(chunks)))
+    values = list(JsonOutputParser().transform(iter(chunks)))
+    assert len(patches) > 1.5 * len(values)  # values are spaced out in a large document
+    state: Any = None
+    pending = iter(values)  # the values are some of the states the patches build
+    value = next(pending)
+    for ops in patches:
+        assert ops  # only changes
+        for op in ops:  # each operation is about the item being written, not the array
+            assert op["op"] != "remove"
+            assert op["path"] == "" if state is None else op["path"].startswith("/items")
+        state = jsonpatch.apply_patch(state, ops, in_place=True)
+        if len(state.get("items", ())) == len(value.get("items", ())) and state == value:
+            value = next(pending, None)
+    assert state == json.loads(text)
+    assert value is None
+
+
+def test_diff_mode_follows_the_values_exactly() -> None:
+    text = '{"a": [1, {"b": "xy", "c": [true, 2.5]}], "d": {}, "e": "z"}'
+    for size in (1, 2, 5):
+        chunks = chunks_of(text, size)
+        values = list(JsonOutputParser().transform(iter(chunks)))
+        state: Any = None
+        for ops, value in zip(
+            JsonOutputParser(diff=True).transform(iter(chunks)), values, strict=True
+        ):
+            state = jsonpatch.apply_patch(state, ops)
+            assert state == value
+
+
+def test_diff_mode_with_a_repeated_key() -> None:
+    chunks = ['{"a": [1], "b": 2', ', "a": ', '"x', '"}']
+    assert list(JsonOutputParser().transform(iter(chunks))) == [
+        {"a": [1], "b": 2}, {"a": "x", "b": 2}
+    ]
+    assert list(JsonOutputParser(diff=True).transform(iter(chunks))) == [
+        [{"op": "replace", "path": "", "value": {"a": [1], "b": 2}}],
+        [{"op": "replace", "path": "/a", "value": "x"}],
+    ]
+
+
+def test_a_piece_that_breaks_the_json_yields_nothing_new() -> None:
+    for diff in (False, True):
+        seen: list[Any] = []
+        with pytest.raises(OutputParserException, match="expecting ',' delimiter"):
+            for value in JsonOutputParser(diff=diff).transform(iter(["[1", ", 2x", "]"])):
+                seen.append(value)
+        assert seen == ([[1]] if not diff else [[{"op": "replace", "path": "", "value": [1]}]])
+
+
 def test_json_patch_handles_removals_and_type_changes() -> None:
     prev = {"a": [1, 2, 3], "b": 1, "c": "x"}
     new = {"a": [1], "b": 1.0, "d": {}}

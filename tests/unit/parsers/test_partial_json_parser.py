@@ -12,9 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainkit.parsers import JsonOutputParser, OutputParserException, parse_partial_json
+from chainkit.parsers import (
+    JsonOutputParser,
+    OutputParserException,
+    parse_partial_json,
+    partial_json,
+)
 from chainkit.parsers.json import JsonStreamDecoder
-from chainkit.parsers.partial_json import NOTHING, PartialJsonDecoder
+from chainkit.parsers.partial_json import COPY_PER_CHAR, NOTHING, PartialJsonDecoder
 
 
 @pytest.mark.parametrize(
@@ -141,6 +146,87 @@ def test_snapshots_share_finished_values_but_not_open_ones() -> None:
     assert first == {"done": [1], "open": [1]} and second == {"done": [1], "open": [1, 2]}
     assert first["done"] is second["done"]
     assert first["open"] is not second["open"]
+
+
+def test_a_change_to_a_value_of_another_type_is_returned_even_if_python_calls_it_equal() -> None:
+    d = PartialJsonDecoder()
+    assert d.feed('{"a": true') == [{"a": True}]
+    (value,) = d.feed(', "a": 1}')  # the last value of a repeated key wins; True == 1
+    assert value == {"a": 1} and type(value["a"]) is int
+    assert d.feed("") == []
+
+
+def test_a_repeated_key_is_returned_only_when_the_value_changes() -> None:
+    d = PartialJsonDecoder()
+    assert d.feed('{"a": "x", "b": 1') == [{"a": "x", "b": 1}]
+    assert d.feed(', "a": "x"') == []  # replaced by an equal value: no change
+    assert d.feed(', "a": "') == [{"a": "", "b": 1}]
+    assert d.feed('y"}') == [{"a": "y", "b": 1}]
+    assert not d.append_only
+
+
+def test_a_piece_that_breaks_the_json_returns_nothing() -> None:
+    d = PartialJsonDecoder()
+    assert d.feed("[1") == [[1]]
+    assert d.feed(", 2x") == []
+    assert d.failed and d.flush() == []
+
+
+def _snapshots(pieces: list[str]) -> list[Any]:
+    d = PartialJsonDecoder()
+    out = [value for piece in pieces for value in d.feed(piece)]
+    return out + d.flush()
+
+
+def test_large_documents_space_out_their_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = json.dumps([{"id": i, "tags": ["x"]} for i in range(1500)])
+    pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
+    spaced = _snapshots(pieces)
+    copies = [json.dumps(value) for value in spaced]
+    monkeypatch.setattr(partial_json, "COPY_PER_CHAR", 10**9)
+    every = _snapshots(pieces)  # one snapshot per change
+
+    assert spaced[-1] == every[-1] == json.loads(text)
+    assert len(spaced) < len(every)
+    # Every change while the array is small, then a subsequence of the changes.
+    first_skip = next(i for i, (a, b) in enumerate(zip(spaced, every, strict=False)) if a != b)
+    assert len(every[first_skip]) > 3 * COPY_PER_CHAR  # 3-character pieces
+    later = iter(every)
+    assert all(any(value == change for change in later) for value in spaced)
+    # What the snapshots copy is bounded by the text (one per change would copy more);
+    # finished items are shared, not copied.
+    copied = sum(len(value) - 1 for value in spaced[:-1])  # the last is the finished value
+    assert copied <= COPY_PER_CHAR * len(text)
+    assert sum(len(value) - 1 for value in every[:-1]) > COPY_PER_CHAR * len(text)
+    assert spaced[-1][0] is spaced[len(spaced) // 2][0]
+    assert [json.dumps(value) for value in spaced] == copies  # none changed afterwards
+
+
+def test_flush_returns_a_held_back_change() -> None:
+    d = PartialJsonDecoder()
+    text = "[" + ",".join("1" for _ in range(2000))
+    returned = [value for char in text for value in d.feed(char)]
+    assert returned[-1] != d.value()  # the last changes wait for more text
+    assert d.flush() == [[1] * 2000]
+    assert d.flush() == []
+
+
+def test_json_stream_decoder_without_previews_returns_only_the_document() -> None:
+    for diff in (False, True):
+        decoder = JsonStreamDecoder(diff=diff, previews=False)
+        out = [x for piece in ('{"a": [1', ", 2]}", " more") for x in decoder.feed(piece)]
+        whole = {"a": [1, 2]}
+        assert out == [[{"op": "replace", "path": "", "value": whole}] if diff else whole]
+        assert decoder.flush() == []
+
+
+def test_frontier_shows_the_path_being_written() -> None:
+    d = PartialJsonDecoder(previews=False)
+    d.feed('{"a": [1, {"b": "hel')
+    stack, keys, pending = d.frontier()
+    assert stack == [{}, [1], {}]
+    assert keys[0] == "a" and keys[2] == "b" and pending == "hel"
+    assert d.open_value(1) == [1, {"b": "hel"}]
 
 
 # ---- cost -----------------------------------------------------------------------------------
