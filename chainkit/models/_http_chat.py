@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -115,8 +116,12 @@ class HTTPChatModel(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
         body = self._body(messages, stop, kwargs, stream=True)
-        async for chunk in self._transport.astream(self._path, body, self._new_decoder):
-            yield chunk
+        # Closed early (``aclose()``, or an exception thrown in at ``yield``), this generator
+        # must close the transport's stream now: a bare ``async for`` would leave it, and its
+        # HTTP response, to the event loop's finalizer, a loop turn or a GC pass later.
+        async with aclosing(self._transport.astream(self._path, body, self._new_decoder)) as it:
+            async for chunk in it:
+                yield chunk
 
     # ---- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:

@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any, TypeVar
 
@@ -240,8 +240,9 @@ class HTTPTransport:
         decoder: Callable[[], EventDecoder[T]],
         *,
         retry: RetryPolicy | None = None,
-    ) -> AsyncIterator[T]:
-        """Async `stream`."""
+    ) -> AsyncGenerator[T, None]:
+        """Async `stream`. A caller that stops early should ``aclose()`` it (or use
+        ``contextlib.aclosing``): that closes the HTTP response at once."""
         url, shown, content = self.base_url + path, self._shown(path), _dumps(body)
         attempt = 0
         while True:
