@@ -27,6 +27,7 @@ import logging
 import os
 import random
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -138,8 +139,8 @@ class Run:
     """
 
     __slots__ = (
-        "_child_names", "_end_ns", "_id", "_seq", "_serialized", "error", "extra", "inputs",
-        "metadata", "name", "outputs", "parent", "root", "run_type", "start_ns", "tags",
+        "_child_names", "_end_ns", "_id", "_serialized", "error", "extra", "inputs",
+        "metadata", "name", "outputs", "parent", "root", "run_type", "seq", "start_ns", "tags",
         "tracer", "usage",
     )
 
@@ -158,7 +159,8 @@ class Run:
     ) -> None:
         self.start_ns = time.time_ns()
         """Start, in ns since the epoch (`start_time` as an int)."""
-        self._seq = next(_counter)
+        self.seq = next(_counter)
+        """A process-unique number, in start order (cheaper to key on than `id`)."""
         self._id = run_id
         self.parent = parent
         self.root: Run = self if parent is None else parent.root
@@ -182,7 +184,7 @@ class Run:
         """This run's id: a uuid7 made from its start time (or the config's ``run_id``)."""
         run_id = self._id
         if run_id is None:
-            run_id = self._id = UUID(int=_uuid7_int(self.start_ns, self._seq))
+            run_id = self._id = UUID(int=_uuid7_int(self.start_ns, self.seq))
         return run_id
 
     @property
@@ -315,7 +317,9 @@ class Tracer:
 # listener class -> whether it defines on_run_start, on_run_end, on_run_stream. A failed
 # getattr raises and catches AttributeError inside, which would cost more than the rest of a
 # root run's set-up.
-_events: dict[type, tuple[bool, bool, bool]] = {}
+# Weak keys: a listener class defined inside a function (closing over what it records) must
+# not be kept alive by this cache.
+_events: weakref.WeakKeyDictionary[type, tuple[bool, bool, bool]] = weakref.WeakKeyDictionary()
 
 
 def _events_of(cls: type) -> tuple[bool, bool, bool]:

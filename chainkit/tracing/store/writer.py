@@ -100,7 +100,9 @@ class TraceStore:
         self.failed = 0
         """Runs that could not be serialised or written (logged)."""
         self._queue: deque[Any] = deque()
-        self._roots: dict[Run, str] = {}  # open root runs -> their project
+        # Open roots (by their process-unique sequence number, which keeps no run alive: a
+        # root that never ends must not pin its inputs) -> their project.
+        self._roots: dict[int, str] = {}
         self._rows = RowMaker(max_chars)
         self._wake = threading.Event()
         self._drop_lock = threading.Lock()
@@ -126,10 +128,11 @@ class TraceStore:
             roots = self._roots
             if len(roots) >= _MAX_OPEN_ROOTS:  # roots that never ended: forget the oldest
                 del roots[next(iter(roots))]
-            roots[run] = project
+            roots[run.seq] = project
 
     def on_run_end(self, run: Run) -> None:
-        project = self._roots.pop(run, None) if run.parent is None else self._roots.get(run.root)
+        root = run.root
+        project = self._roots.pop(root.seq, None) if root is run else self._roots.get(root.seq)
         if project is None:
             return
         queue = self._queue

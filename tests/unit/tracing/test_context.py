@@ -295,3 +295,23 @@ def test_stream_starts_its_run_when_iterated(recorder: Any) -> None:
     assert recorder.runs == []
     assert list(it) == [1]
     assert len(recorder.runs) == 4
+
+
+def test_a_listener_class_is_not_kept_alive_by_the_tracer() -> None:
+    import gc
+    import weakref
+
+    def traced_once() -> weakref.ref[Any]:
+        seen: list[Run] = []
+
+        class Local:
+            def on_run_end(self, run: Run) -> None:
+                seen.append(run)
+
+        _three_steps().invoke(1, {"callbacks": [Local()]})
+        assert len(seen) == 4
+        return weakref.ref(Local)
+
+    ref = traced_once()
+    gc.collect()
+    assert ref() is None  # nor, through its closure, the runs it recorded
