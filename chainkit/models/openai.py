@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import aclosing
 from functools import partial
 from typing import Any
 
@@ -306,18 +307,22 @@ class ChatOpenAI(HTTPChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
         body = self._body(messages, stop, kwargs, stream=True)
+        # Each stream is closed with aclosing, as in HTTPChatModel._astream: a consumer that
+        # stops early must not leave the HTTP response to the loop's generator finalizer.
         if self._probing(body):
             try:
-                async for chunk in self._transport.astream(
+                async with aclosing(self._transport.astream(
                     _PATH, body, self._new_decoder, retry=self._probe_retry
-                ):
-                    yield chunk
+                )) as probe:
+                    async for chunk in probe:
+                        yield chunk
                 self._json_schema_ok = True
                 return
             except APIStatusError as error:
                 body = self._fallback(body, error)
-        async for chunk in self._transport.astream(_PATH, body, self._new_decoder):
-            yield chunk
+        async with aclosing(self._transport.astream(_PATH, body, self._new_decoder)) as it:
+            async for chunk in it:
+                yield chunk
 
     # ---- tools and structured output ------------------------------------------------------
     def bind_tools(

@@ -200,9 +200,10 @@ async def test_a_cancel_at_a_gated_point_closes_the_response(provider: str, poin
     assert len(server.bodies) == (0 if point == "headers" else 1)
 
 
-async def test_closing_an_anthropic_stream_early_closes_its_response_at_once() -> None:
-    server = Server(_answer("anthropic"))
-    model = _model("anthropic", server)
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_closing_a_stream_early_closes_its_response_at_once(provider: str) -> None:
+    server = Server(_answer(provider))
+    model = _model(provider, server)
     stream = model.astream("hi")
     await stream.__anext__()
     assert server.open_responses == 1
