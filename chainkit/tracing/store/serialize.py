@@ -232,7 +232,7 @@ def _default(value: Any) -> Any:
             dumped = value.model_dump(mode="json")
         except Exception:
             return repr(value)
-        if type(value).__module__.startswith(_TRUSTED_MODULES):
+        if _is_trusted(type(value)):
             return dumped
         return _walk(dumped, DEFAULT_MAX_CHARS * 16, True, 1)  # mask secret field names
     if isinstance(value, (SecretStr, SecretBytes)):
