@@ -119,10 +119,6 @@ def uuid7_str() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _datetime(ns: int) -> datetime:
     return datetime.fromtimestamp(ns / 1e9, timezone.utc)
 
