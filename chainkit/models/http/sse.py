@@ -17,6 +17,8 @@ import json
 import re
 from typing import Any
 
+from pydantic_core import from_json as _fast_json
+
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
@@ -40,8 +42,14 @@ class SSEEvent:
         self.retry = retry
 
     def json(self) -> Any:
-        """The data parsed as JSON."""
-        return json.loads(self.data)
+        """The data parsed as JSON (as ``json.loads`` parses it, errors included)."""
+        try:
+            # pydantic-core's parser is ~3x faster on a typical chunk and gives the same
+            # values; what it refuses (lone surrogates, nesting past 200, bad JSON) goes to
+            # the standard library, so results and error types stay json.loads's.
+            return _fast_json(self.data)
+        except ValueError:
+            return json.loads(self.data)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SSEEvent):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -71,6 +74,40 @@ def test_json_and_repr():
     event = SSEEvent("message_start", '{"a": [1]}')
     assert event.json() == {"a": [1]}
     assert repr(event) == "SSEEvent(event='message_start', data='{\"a\": [1]}')"
+
+
+@pytest.mark.parametrize("data", [
+    '{"a": NaN, "b": -Infinity, "c": 1e999}',
+    '{"s": "\\ud800 lone surrogate"}',  # the fast parser refuses it; json.loads keeps it
+    "[" * 500 + "]" * 500,  # deeper than the fast parser goes
+    '{"k": 1, "k": 2}',
+    "123456789012345678901234567890",
+    '"\\ud83d\\ude00 \\u00e9"',
+    "-0.0",
+])
+def test_json_gives_what_json_loads_gives(data):
+    got, want = SSEEvent(data=data).json(), json.loads(data)
+    assert repr(got) == repr(want)  # NaN compares unequal; its repr does not
+    assert type(got) is type(want)
+
+
+@pytest.mark.parametrize("data", ["", "{", '{"a": 1,}', "\ufeff1", '"a\x01b"', "[1] x"])
+def test_invalid_json_raises_json_loads_error(data):
+    with pytest.raises(json.JSONDecodeError) as got:
+        SSEEvent(data=data).json()
+    with pytest.raises(json.JSONDecodeError) as want:
+        json.loads(data)
+    assert str(got.value) == str(want.value)
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+))
+def test_json_round_trips_like_json_loads(value):
+    data = json.dumps(value)
+    assert SSEEvent(data=data).json() == json.loads(data)
 
 
 STREAM = (
