@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import aclosing
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -106,22 +105,19 @@ class HTTPChatModel(BaseChatModel):
         body = self._body(messages, stop, kwargs, stream=False)
         return self._result(await self._transport.apost(self._path, body))
 
+    # Both hand back the transport's own generator instead of re-yielding from it: one
+    # generator frame less for every chunk. The caller (``_iter``/``_aiter``) closes it.
     def _stream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> Iterator[ChatGenerationChunk]:
         body = self._body(messages, stop, kwargs, stream=True)
-        yield from self._transport.stream(self._path, body, self._new_decoder)
+        return self._transport.stream(self._path, body, self._new_decoder)
 
-    async def _astream(
+    def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
         body = self._body(messages, stop, kwargs, stream=True)
-        # Closed early (``aclose()``, or an exception thrown in at ``yield``), this generator
-        # must close the transport's stream now: a bare ``async for`` would leave it, and its
-        # HTTP response, to the event loop's finalizer, a loop turn or a GC pass later.
-        async with aclosing(self._transport.astream(self._path, body, self._new_decoder)) as it:
-            async for chunk in it:
-                yield chunk
+        return self._transport.astream(self._path, body, self._new_decoder)
 
     # ---- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:

@@ -287,39 +287,50 @@ class ChatOpenAI(HTTPChatModel):
             data = await self._transport.apost(_PATH, body)
         return self._result(data)
 
+    # Without a probe both hand back the transport's own generator instead of re-yielding
+    # from it (one generator frame less per chunk); the caller (``_iter``/``_aiter``)
+    # closes it.
     def _stream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> Iterator[ChatGenerationChunk]:
         body = self._body(messages, stop, kwargs, stream=True)
         if self._probing(body):
-            # A rejected response_format fails before the first chunk, so nothing repeats.
-            try:
-                yield from self._transport.stream(
-                    _PATH, body, self._new_decoder, retry=self._probe_retry
-                )
-                self._json_schema_ok = True
-                return
-            except APIStatusError as error:
-                body = self._fallback(body, error)
+            return self._probe_stream(body)
+        return self._transport.stream(_PATH, body, self._new_decoder)
+
+    def _probe_stream(self, body: dict[str, Any]) -> Iterator[ChatGenerationChunk]:
+        # A rejected response_format fails before the first chunk, so nothing repeats.
+        try:
+            yield from self._transport.stream(
+                _PATH, body, self._new_decoder, retry=self._probe_retry
+            )
+            self._json_schema_ok = True
+            return
+        except APIStatusError as error:
+            body = self._fallback(body, error)
         yield from self._transport.stream(_PATH, body, self._new_decoder)
 
-    async def _astream(
+    def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
         body = self._body(messages, stop, kwargs, stream=True)
-        # Each stream is closed with aclosing, as in HTTPChatModel._astream: a consumer that
-        # stops early must not leave the HTTP response to the loop's generator finalizer.
         if self._probing(body):
-            try:
-                async with aclosing(self._transport.astream(
-                    _PATH, body, self._new_decoder, retry=self._probe_retry
-                )) as probe:
-                    async for chunk in probe:
-                        yield chunk
-                self._json_schema_ok = True
-                return
-            except APIStatusError as error:
-                body = self._fallback(body, error)
+            return self._aprobe_stream(body)
+        return self._transport.astream(_PATH, body, self._new_decoder)
+
+    async def _aprobe_stream(self, body: dict[str, Any]) -> AsyncIterator[ChatGenerationChunk]:
+        # Each stream is closed with aclosing: a consumer that stops early must not leave
+        # the HTTP response to the loop's generator finalizer.
+        try:
+            async with aclosing(self._transport.astream(
+                _PATH, body, self._new_decoder, retry=self._probe_retry
+            )) as probe:
+                async for chunk in probe:
+                    yield chunk
+            self._json_schema_ok = True
+            return
+        except APIStatusError as error:
+            body = self._fallback(body, error)
         async with aclosing(self._transport.astream(_PATH, body, self._new_decoder)) as it:
             async for chunk in it:
                 yield chunk
