@@ -105,15 +105,22 @@ def build_chain(lib: Lib, n_chunks: int = 500) -> Any:
 INPUT = {"name": "Bench", "question": "What is 2 + 2?"}
 
 
-def time_per_call(fn: Callable[[], Any], *, calls: int, reps: int) -> dict[str, float]:
-    """Median/min/max seconds per call over ``reps`` repetitions of ``calls`` calls."""
+def time_per_call(
+    fn: Callable[[], Any], *, calls: int, reps: int, after: Callable[[], Any] | None = None
+) -> dict[str, float]:
+    """Median/min/max seconds per call over ``reps`` repetitions of ``calls`` calls;
+    ``after`` runs inside each repetition's timing, once its calls are done (e.g. a flush)."""
     fn()  # warm-up
+    if after is not None:
+        after()
     per: list[float] = []
     for _ in range(reps):
         gc.collect()
         t0 = time.perf_counter()
         for _ in range(calls):
             fn()
+        if after is not None:
+            after()
         per.append((time.perf_counter() - t0) / calls)
     return {"median": statistics.median(per), "min": min(per), "max": max(per)}
 

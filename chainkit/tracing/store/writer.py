@@ -44,6 +44,8 @@ _INSERT = (
     f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
 )
 _MAX_OPEN_ROOTS = 100_000
+#: Seconds of serialising between two hand-overs of the GIL by the writer thread.
+_GIL_SLICE = 0.0005
 
 
 class TraceStore:
@@ -182,10 +184,18 @@ class TraceStore:
 
     def _drain(self, conn: Any) -> None:
         queue = self._queue
+        hand_over_at = time.perf_counter() + _GIL_SLICE
         while queue:
             rows: list[tuple[Any, ...]] = []
             markers: list[threading.Event] = []
             while len(rows) < self.batch_size:
+                if time.perf_counter() >= hand_over_at:
+                    # Hand the GIL over every slice: a chain thread waking from I/O (a model
+                    # reply) must not wait for a whole batch to be serialised. Not after
+                    # every row: while a chain computes, each hand-over costs this thread up
+                    # to the interpreter's 5 ms switch interval, and the queue would outgrow it.
+                    time.sleep(0)
+                    hand_over_at = time.perf_counter() + _GIL_SLICE
                 try:
                     item = queue.popleft()
                 except IndexError:
@@ -195,9 +205,6 @@ class TraceStore:
                     continue
                 try:
                     rows.append(self._rows.row(*item))
-                    # Hand the GIL over between rows: a chain thread waking from I/O (a model
-                    # reply) must not wait for a whole batch to be serialised.
-                    time.sleep(0)
                 except Exception:
                     self.failed += 1
                     logger.warning("could not record run %r; skipped", item[1], exc_info=True)
