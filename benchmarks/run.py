@@ -31,6 +31,7 @@ SCRIPTS = [
     "bench_compiled.py",
     "bench_tracing.py",
     "bench_json_stream.py",
+    "bench_load_lag.py",
 ]
 # scenario prefix -> (target ratio of langchain-core / chainkit, text)
 TARGETS = {

@@ -12,9 +12,10 @@ it in httpx itself, measured with a bare httpx client at the same load), so 3,00
 keep its one core about 60 % busy at the peak (about 40 % over the whole run, as streams end
 at different times). Near 100 % the lag measures queueing, not the client: each
 loop turn then serves every stream that became ready during the last one, and the lag grows
-with the number of streams whatever the code does (1,000 streams at 5,600 chunks/s gave a
-p99 of 35-52 ms for the bare httpx client and 83-115 ms through chainkit). The test prints
-the client's CPU share, so a reader sees how loaded the run was.
+with the number of streams whatever the code does (1,000 streams at about 5,600 chunks/s gave
+a p99 of 32-52 ms for a bare httpx client and 35-115 ms through chainkit over several runs;
+`benchmarks/bench_load_lag.py` measures both side by side). The test prints the client's CPU
+share, so a reader sees how loaded the run was.
 
 The server runs in a child process, so that its work does not share this process's GIL and
 the lag measured is the client's own.
