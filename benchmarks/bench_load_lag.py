@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TICK = 0.005
 
 
 async def _bare_stream(client: Any, url: str, i: int) -> int:
@@ -42,7 +39,7 @@ async def _bare_stream(client: Any, url: str, i: int) -> int:
 
 async def _measure(kind: str, streams: int, chunks: int, rate: float) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
-    from tests.reliability.test_load import LoadServer, _one
+    from tests.reliability.test_load import LagMeter, LoadServer, _one
 
     server = LoadServer(chunks, delay=streams / rate)
     try:
@@ -67,30 +64,16 @@ async def _measure(kind: str, streams: int, chunks: int, rate: float) -> dict[st
 
             close = client.aclose
         await one(0)  # warm up
-        gc.collect()
-        gc.freeze()
-        lags: list[float] = []
-        running = True
-
-        async def ticker() -> None:
-            while running:
-                t = time.perf_counter()
-                await asyncio.sleep(TICK)
-                lags.append(time.perf_counter() - t - TICK)
-
-        tick = asyncio.ensure_future(ticker())
-        wall, cpu = time.perf_counter(), time.process_time()
-        got = await asyncio.gather(*[one(i) for i in range(1, streams + 1)])
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        running = False
-        await tick
+        async with LagMeter() as lag:
+            got = await asyncio.gather(*[one(i) for i in range(1, streams + 1)])
         await close()
     finally:
         server.stop()
     assert got == [chunks] * streams, f"{kind}: chunks lost or extra"
-    lags.sort()
+    lags = lag.lags
     return {"p50": lags[len(lags) // 2] * 1e3, "p99": lags[int(len(lags) * 0.99)] * 1e3,
-            "max": lags[-1] * 1e3, "cpu_share": cpu / wall, "chunks_per_s": streams * chunks / wall}
+            "max": lags[-1] * 1e3, "cpu_share": lag.cpu_share,
+            "chunks_per_s": streams * chunks / lag.wall}
 
 
 def _run_client(kind: str, streams: int, chunks: int, rate: float) -> dict[str, float]:

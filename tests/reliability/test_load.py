@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,6 +83,48 @@ class LoadServer:
                 pipe.close()
 
 
+class LagMeter:
+    """Measures event-loop lag over an ``async with`` block: a ticker task asks to sleep
+    ``TICK`` s and records how late the loop wakes it; afterwards ``lags`` (sorted, seconds),
+    ``wall`` and ``cpu_share`` (process CPU / wall) describe the block.
+
+    Objects that earlier work left behind go to the permanent generation for the block: a
+    full collection scanning them would show up as loop lag that is not the client's.
+    """
+
+    def __init__(self, every_20_ticks: Callable[[], None] | None = None) -> None:
+        self.lags: list[float] = []
+        self.wall = self.cpu_share = 0.0
+        self._hook = every_20_ticks
+        self._running = False
+        self._task: asyncio.Future[None] | None = None
+
+    async def __aenter__(self) -> LagMeter:
+        gc.collect()
+        gc.freeze()
+        self._running = True
+        self._task = asyncio.ensure_future(self._tick())
+        self._started = time.perf_counter(), time.process_time()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        gc.unfreeze()
+        self.wall = time.perf_counter() - self._started[0]
+        self.cpu_share = (time.process_time() - self._started[1]) / self.wall
+        self._running = False
+        assert self._task is not None
+        await self._task
+        self.lags.sort()
+
+    async def _tick(self) -> None:
+        while self._running:
+            t = time.perf_counter()
+            await asyncio.sleep(TICK)
+            self.lags.append(time.perf_counter() - t - TICK)
+            if self._hook is not None and len(self.lags) % 20 == 0:
+                self._hook()
+
+
 @pytest.fixture
 def streams(soak: bool) -> int:
     return SOAK_STREAMS if soak else CI_STREAMS
@@ -102,33 +144,15 @@ async def test_concurrent_streams_lose_nothing(load_server: LoadServer, streams:
                        timeout=300.0)
     # Warm up (client, imports, caches), so that memory growth measures the run itself.
     await _one(model, 0)
-    # Objects the rest of the test suite left behind go to the permanent generation: a full
-    # collection scanning them would show up as loop lag that is not the client's.
-    gc.collect()
-    gc.freeze()
-    base = rss()
-    lags: list[float] = []
-    peak = [base]
-    running = True
+    peak = [0]
 
-    async def ticker() -> None:
-        while running:
-            t = time.perf_counter()
-            await asyncio.sleep(TICK)
-            lags.append(time.perf_counter() - t - TICK)
-            if len(lags) % 20 == 0:
-                peak[0] = max(peak[0], rss())
+    def sample_rss() -> None:
+        peak[0] = max(peak[0], rss())
 
-    tick = asyncio.ensure_future(ticker())
-    started, cpu_started = time.perf_counter(), time.process_time()
-    try:
+    async with LagMeter(every_20_ticks=sample_rss) as lag:
+        base = peak[0] = rss()
         results = await asyncio.gather(*[_one(model, i) for i in range(1, streams + 1)])
-    finally:
-        gc.unfreeze()
-    elapsed = time.perf_counter() - started
-    cpu_share = (time.process_time() - cpu_started) / elapsed
-    running = False
-    await tick
+    lags, elapsed, cpu_share = lag.lags, lag.wall, lag.cpu_share
     peak[0] = max(peak[0], rss())
     await model.aclose()
     after = rss()
@@ -137,7 +161,6 @@ async def test_concurrent_streams_lose_nothing(load_server: LoadServer, streams:
     bad = [i for i, r in enumerate(results, 1) if r != list(range(CHUNKS))]
     assert not bad, f"{len(bad)} stream(s) lost, duplicated or reordered chunks: {bad[:5]}"
     assert total == streams * CHUNKS
-    lags.sort()
     p99 = lags[int(len(lags) * 0.99)]
     stats = load_server.stats()
     print(
